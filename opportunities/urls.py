@@ -1,0 +1,9 @@
+from django.urls import path
+
+from opportunities import views
+
+app_name = "opportunities"
+
+urlpatterns = [
+    path("attachments/<int:pk>/download/", views.attachment_download, name="attachment_download"),
+]

@@ -1,0 +1,26 @@
+from django.db.models import QuerySet
+
+from teams.models import Team, User
+from teams.visibility import _is_admin
+
+
+def teams_managed_by(*, user: User) -> QuerySet[Team]:
+    if _is_admin(user):
+        return Team.objects.all()
+    return Team.objects.filter(managers=user)
+
+
+def users_assignable_by(*, user: User) -> QuerySet[User]:
+    """Active members of the teams ``user`` manages (every active member for an admin)."""
+    if _is_admin(user):
+        return User.objects.filter(is_active=True, teams__isnull=False).distinct().order_by("username")
+    return (
+        User.objects.filter(is_active=True, teams__in=Team.objects.filter(managers=user))
+        .distinct()
+        .order_by("username")
+    )
+
+
+def team_active_reps(*, team: Team) -> list[User]:
+    """Who can take leads in ``team``, in a stable order (round-robin depends on it)."""
+    return list(team.members.filter(is_active=True).order_by("id"))
