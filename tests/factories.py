@@ -122,6 +122,7 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Opportunity
+        skip_postgeneration_save = True
 
     title = factory.Sequence(lambda n: f"Deal {n}")
     customer = factory.SubFactory(CustomerFactory)
