@@ -317,8 +317,9 @@ def opportunity_update(*, opportunity: Opportunity, by: User, version: int | Non
 
     Owner and stage have their own services; a new expected close date goes through
     ``opportunity_push_close_date`` so it is counted. Difficulty, incentive flags and the
-    probability override are for managers only; ``probability_is_manual=False`` hands the
-    probability back to the stage.
+    probability override are for managers only; values posted back unchanged are no change.
+    A new ``probability`` (or ``probability_is_manual=True``) pins it by hand;
+    ``probability_is_manual=False`` hands the probability back to the stage.
     """
     _require_active(by)
     unknown = set(changes) - UPDATABLE_FIELDS
@@ -328,10 +329,28 @@ def opportunity_update(*, opportunity: Opportunity, by: User, version: int | Non
     _require_edit(by, opportunity)
     _check_version(opportunity, version)
 
+    # Work out what the edit really changes first: an edit form posts every field, and values
+    # sent back unchanged are no change (a rep's form must not trip the manager-only check, and
+    # re-posting the stage's probability must not pin it as a manual override).
+    difficulty = _validate_difficulty(changes["difficulty"]) if "difficulty" in changes else None
+    wants_manual = changes.get("probability_is_manual")
+    override: int | None = None  # the probability a manager pins by hand
+    if wants_manual is not False:
+        if changes.get("probability") is not None:
+            value = _validate_probability(changes["probability"])
+            if value != opportunity.probability or (wants_manual is True and not opportunity.probability_is_manual):
+                override = value
+        elif wants_manual is True and not opportunity.probability_is_manual:
+            override = opportunity.probability
+    release = wants_manual is False and opportunity.probability_is_manual
     manager_changes = {
-        key for key in MANAGER_FIELDS & set(changes)
-        if key == "probability_is_manual" or _display(changes[key]) != _display(getattr(opportunity, key))
+        flag for flag in ("is_new_customer", "is_new_product")
+        if flag in changes and bool(changes[flag]) != getattr(opportunity, flag)
     }
+    if difficulty is not None and difficulty != opportunity.difficulty:
+        manager_changes.add("difficulty")
+    if override is not None or release:
+        manager_changes.add("probability")
     if manager_changes and not can_manage_opportunity(by, opportunity):
         raise PermissionDenied(_("Only a manager can set the difficulty, incentive flags or probability."))
 
@@ -357,17 +376,15 @@ def opportunity_update(*, opportunity: Opportunity, by: User, version: int | Non
         if not changes["source"].is_active:
             errors["source"] = _("The lead source %(source)s is not active.") % {"source": changes["source"]}
         opportunity.source = changes["source"]
-    if "difficulty" in changes:
-        opportunity.difficulty = _validate_difficulty(changes["difficulty"])
+    if difficulty is not None:
+        opportunity.difficulty = difficulty
     for flag in ("is_new_customer", "is_new_product"):
         if flag in changes:
             setattr(opportunity, flag, bool(changes[flag]))
-    if "probability" in changes and changes["probability"] is not None:
-        probability = _validate_probability(changes["probability"])
-        if probability != opportunity.probability or not opportunity.probability_is_manual:
-            opportunity.probability = probability
-            opportunity.probability_is_manual = True
-    if changes.get("probability_is_manual") is False and "probability" not in changes:
+    if override is not None:
+        opportunity.probability = override
+        opportunity.probability_is_manual = True
+    if release:
         opportunity.probability_is_manual = False
         if opportunity.status == OPEN:
             opportunity.probability = opportunity.stage.probability

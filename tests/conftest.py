@@ -76,3 +76,49 @@ def source(db):
 @pytest.fixture
 def lost_reason(db):
     return LostReasonFactory(name="Price too high")
+
+
+# --- Added for the service and visibility suites (appended; the fixtures above are shared). ---
+
+
+@pytest.fixture
+def customer(rep):
+    """A customer the rep recorded (so the rep may open deals for it)."""
+    from tests.factories import CustomerFactory
+
+    return CustomerFactory(name="Müller Maschinenbau GmbH", created_by=rep)
+
+
+@pytest.fixture
+def inactive_rep(team):
+    """A former member of ``team``: deactivated, never deleted."""
+    user = UserFactory(username="inactive_rep", is_active=False)
+    team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def make_deal(team, pipeline, source, customer):
+    """Build an open deal directly (bypassing services) in ``team``/``pipeline``; pass owner=… etc."""
+    from tests.factories import OpportunityFactory
+
+    def make(**kwargs):
+        kwargs.setdefault("team", team)
+        kwargs.setdefault("pipeline", pipeline)
+        kwargs.setdefault("source", source)
+        kwargs.setdefault("customer", customer)
+        return OpportunityFactory(**kwargs)
+
+    return make
+
+
+@pytest.fixture
+def deal(make_deal, rep):
+    """An open deal owned by ``rep`` in stage New (10 %), due in 30 days."""
+    return make_deal(owner=rep, title="500 LED panels for Müller")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # PBKDF2 at full strength costs ~0.3 s per user; the fixture cast alone creates six.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -141,3 +141,16 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
             StageChange.objects.create(
                 opportunity=obj, by=obj.owner, from_stage=None, to_stage=obj.stage, probability_after=obj.probability
             )
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    """An activity tagged with the deal's current stage (as the service does)."""
+
+    class Meta:
+        model = "opportunities.Activity"
+
+    opportunity = factory.SubFactory(OpportunityFactory)
+    stage = factory.LazyAttribute(lambda o: o.opportunity.stage)
+    kind = "note"
+    body = "Called the buyer."
+    author = factory.LazyAttribute(lambda o: o.opportunity.owner)
