@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from crm.dates import company_today
 from crm.exceptions import ConflictError
@@ -439,7 +440,11 @@ def _require_open_rows(rows: list[Opportunity]) -> None:
     closed = [row for row in rows if row.status != OPEN]
     if closed:
         raise ValidationError(
-            _("%(count)d of the selected opportunities are closed and keep their owner: %(titles)s.")
+            ngettext(
+                "%(count)d of the selected opportunities is closed and keeps its owner: %(titles)s.",
+                "%(count)d of the selected opportunities are closed and keep their owner: %(titles)s.",
+                len(closed),
+            )
             % {"count": len(closed), "titles": ", ".join(row.title for row in closed[:5])},
             code="closed",
         )
@@ -486,9 +491,10 @@ def opportunity_assign(
     """
     _require_active(by)
     rows = _lock_many(opportunity_ids)
-    _require_open_rows(rows)
+    # Permission first: the "closed" message names deals, which an outsider must not learn.
     team_ids = {row.team_id for row in rows} | ({team.pk} if team else set())
     _require_manage_teams(by, team_ids)
+    _require_open_rows(rows)
     targets = [team] if team else list(Team.objects.filter(pk__in={row.team_id for row in rows}))
     for target in targets:
         _check_owner_in_team(owner, target)
@@ -517,8 +523,8 @@ def opportunity_distribute(
         raise ValidationError({"strategy": _("Choose round-robin or least-loaded.")})
     team = Team.objects.select_for_update().get(pk=team.pk)
     rows = _lock_many(opportunity_ids)
-    _require_open_rows(rows)
     _require_manage_teams(by, {row.team_id for row in rows} | {team.pk})
+    _require_open_rows(rows)
 
     candidates = list(team.members.filter(is_active=True).order_by("pk"))
     if reps is not None:

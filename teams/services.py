@@ -5,18 +5,23 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from teams.models import Team, User
-from teams.visibility import user_manages_team
+from teams.visibility import _is_admin, user_manages_team
 
 
 @transaction.atomic
 def user_deactivate(*, user: User, by: User, successor: User | None = None, reason: str = "") -> int:
     """A rep leaves: their open deals go to ``successor`` (or each team's pool) with history,
     then the account is deactivated. Nobody is deleted, so every record keeps its author.
+    Admins may deactivate anyone else; a manager only someone all of whose teams they manage.
     Returns how many deals were handed over."""
     from opportunities.services import opportunity_reassign_all
 
     teams = list(user.teams.all()) + list(user.managed_teams.all())
-    if not (by.is_staff or by.is_superuser) and not all(user_manages_team(by, team.pk) for team in teams):
+    # A manager may only let go of people inside their own teams: someone in no team (or an
+    # administrator) is for administrators alone — all() of no teams would otherwise say yes.
+    if not _is_admin(by) and (
+        user.is_staff or user.is_superuser or not teams or not all(user_manages_team(by, team.pk) for team in teams)
+    ):
         raise PermissionDenied(_("Only a manager of all their teams can deactivate this person."))
     if user.pk == by.pk:
         raise ValidationError(_("You cannot deactivate yourself."))
