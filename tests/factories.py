@@ -154,3 +154,24 @@ class ActivityFactory(factory.django.DjangoModelFactory):
     kind = "note"
     body = "Called the buyer."
     author = factory.LazyAttribute(lambda o: o.opportunity.owner)
+
+
+def png_bytes() -> bytes:
+    """A real 1×1 PNG, so content sniffing sees a genuine image."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(
+        b"IEND", b""
+    )
+
+
+def upload(name: str = "sample.png", content: bytes | None = None):
+    """An uploaded file as a view would receive it (a PNG unless ``content`` says otherwise)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, png_bytes() if content is None else content)

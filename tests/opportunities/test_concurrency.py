@@ -1,0 +1,116 @@
+"""What only real row locks can show: two workers, two connections (PostgreSQL only).
+
+SQLite serialises whole-database writes and ignores SELECT … FOR UPDATE / SKIP LOCKED, so
+these tests prove nothing there and are skipped.
+"""
+
+import datetime
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection, transaction
+
+from crm.dates import company_today
+from crm.exceptions import ConflictError
+from opportunities.models import Opportunity, StatusChange
+from opportunities.services import opportunities_expire_overdue, opportunity_update
+from tests.factories import OpportunityFactory
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="needs PostgreSQL: SQLite has no row locks (SELECT … FOR UPDATE SKIP LOCKED is a no-op there)",
+    ),
+]
+
+
+def run_in_threads(*targets, timeout: float = 60):
+    """Run each callable in its own thread (so its own DB connection), starting them together."""
+    barrier = threading.Barrier(len(targets))
+    results: list = [None] * len(targets)
+    errors: list = [None] * len(targets)
+
+    def runner(index, target):
+        try:
+            barrier.wait(timeout)
+            results[index] = target()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            errors[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(i, t)) for i, t in enumerate(targets)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+        assert not thread.is_alive(), "a worker hung"
+    return results, errors
+
+
+def overdue_deals(n, *, team, pipeline, source, customer, owner):
+    yesterday = company_today() - datetime.timedelta(days=1)
+    built = OpportunityFactory.build_batch(
+        n, team=team, pipeline=pipeline, source=source, customer=customer, owner=owner, expected_close_date=yesterday
+    )
+    return Opportunity.objects.bulk_create(built)
+
+
+def test_it_expires_each_deal_once_when_two_runs_overlap(team, pipeline, source, customer, rep):
+    deals = overdue_deals(600, team=team, pipeline=pipeline, source=source, customer=customer, owner=rep)
+
+    def run():
+        return opportunities_expire_overdue(batch_size=20)
+
+    results, errors = run_in_threads(run, run)
+
+    assert errors == [None, None]
+    assert sum(results) == 600
+    assert Opportunity.objects.filter(status=Opportunity.Status.EXPIRED).count() == 600
+    per_deal = Counter(StatusChange.objects.values_list("opportunity_id", flat=True))
+    assert len(per_deal) == 600
+    assert set(per_deal.values()) == {1}
+    assert set(per_deal) == {deal.pk for deal in deals}
+
+
+def test_it_skips_a_deal_another_transaction_holds_instead_of_waiting(team, pipeline, source, customer, rep):
+    held, free = overdue_deals(2, team=team, pipeline=pipeline, source=source, customer=customer, owner=rep)
+    locked = threading.Event()
+    release = threading.Event()
+
+    def hold_the_row():
+        # Stands for a rep winning the deal right now: the row is locked until they commit.
+        with transaction.atomic():
+            Opportunity.objects.select_for_update().get(pk=held.pk)
+            locked.set()
+            release.wait(30)
+
+    def expire_when_locked():
+        assert locked.wait(30)
+        try:
+            return opportunities_expire_overdue()
+        finally:
+            release.set()
+
+    results, errors = run_in_threads(hold_the_row, expire_when_locked)
+
+    assert errors == [None, None]
+    assert results[1] == 1
+    assert Opportunity.objects.get(pk=held.pk).status == Opportunity.Status.OPEN
+    assert Opportunity.objects.get(pk=free.pk).status == Opportunity.Status.EXPIRED
+    assert list(StatusChange.objects.values_list("opportunity_id", flat=True)) == [free.pk]
+
+
+def test_it_lets_only_one_of_two_simultaneous_edits_of_the_same_version_win(deal, rep, manager):
+    def edit(by, title):
+        return lambda: opportunity_update(opportunity=deal, by=by, version=1, title=title)
+
+    results, errors = run_in_threads(edit(rep, "Rep's title"), edit(manager, "Manager's title"))
+
+    assert sorted(type(error).__name__ for error in errors if error) == ["ConflictError"]
+    assert all(isinstance(error, ConflictError) for error in errors if error)
+    winner = next(result for result in results if result is not None)
+    deal.refresh_from_db()
+    assert (deal.title, deal.version) == (winner.title, 2)
