@@ -4,12 +4,13 @@ A file renamed to ``.jpg`` is still judged by its bytes; what we store gets a ra
 with the extension of the detected type, so nothing the uploader names reaches the disk.
 """
 
+import unicodedata
 import uuid
 from dataclasses import dataclass
 
 import filetype
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
@@ -43,17 +44,42 @@ class CheckedUpload:
     size: int
 
 
-def _looks_like_text(head: bytes) -> bool:
+# Control characters that real text files carry; any other (and private-use or unassigned code
+# points, which GB18030 happily decodes binary bytes into) means the bytes are not text.
+_TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1a\x1b")
+_NOT_TEXT_CATEGORIES = frozenset({"Cc", "Co", "Cn", "Cs"})
+
+
+def _decode(head: bytes, encoding: str, *, complete: bool) -> str | None:
+    # The head of a longer file may end inside a multi-byte character (up to 3 bytes of it).
+    for cut in (0,) if complete else (0, 1, 2, 3):
+        try:
+            return head[: len(head) - cut].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _looks_like_text(head: bytes, *, complete: bool = False) -> bool:
+    """UTF-8 or GB18030 (which covers GBK) text, made of printable characters and whitespace."""
     if b"\x00" in head:
         return False
     for encoding in ("utf-8", "gb18030"):
-        try:
-            # The head may end inside a multi-byte character; drop a few trailing bytes.
-            head[: max(len(head) - 4, 0) or len(head)].decode(encoding)
-            return True
-        except UnicodeDecodeError:
+        text = _decode(head, encoding, complete=complete)
+        if text is None:
             continue
+        odd = sum(1 for char in text if char not in _TEXT_CONTROLS and unicodedata.category(char) in _NOT_TEXT_CATEGORIES)
+        return odd * 100 <= len(text)  # tolerate a stray odd character in a long text
     return False
+
+
+def _original_name(name: str, extension: str) -> str:
+    """The uploader's file name without any folder, for display and download only (never a path)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    try:
+        return get_valid_filename(base)[:255]
+    except SuspiciousFileOperation:  # nothing usable left, e.g. "???"
+        return f"file.{extension}"
 
 
 def upload_check(upload) -> CheckedUpload:
@@ -75,7 +101,7 @@ def upload_check(upload) -> CheckedUpload:
     kind = filetype.guess(head)
     if kind is not None:
         content_type = kind.mime
-    elif _looks_like_text(head):
+    elif _looks_like_text(head, complete=size <= len(head)):
         content_type = "text/plain"
     else:
         content_type = ""
@@ -85,7 +111,7 @@ def upload_check(upload) -> CheckedUpload:
             code="file_type",
         )
     extension = ALLOWED_TYPES[content_type]
-    original = get_valid_filename(name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1])[:255] or f"file.{extension}"
+    original = _original_name(name, extension)
     return CheckedUpload(
         content_type=content_type,
         stored_name=f"{uuid.uuid4().hex}.{extension}",
