@@ -23,16 +23,20 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
+def parse_bool(raw: str, what: str) -> bool:
     value = raw.strip().lower()
     if value in {"1", "true", "yes", "on"}:
         return True
     if value in {"0", "false", "no", "off"}:
         return False
-    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+    raise ImproperlyConfigured(f"{what} must be true or false, not {raw!r}")
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return parse_bool(raw, name)
 
 
 def env_int(name: str, default: int) -> int:
@@ -59,6 +63,8 @@ def email_settings(url: str) -> dict[str, object]:
     """
     parts = urlsplit(url)
     if parts.scheme == "file":
+        if parts.netloc not in {"", "localhost"}:
+            raise ImproperlyConfigured(f"EMAIL_URL file path must be absolute (file:///path/to/dir): {url!r}")
         return {
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "EMAIL_FILE_PATH": unquote(parts.path) or str(VAR_DIR / "mail"),
@@ -66,7 +72,13 @@ def email_settings(url: str) -> dict[str, object]:
     if parts.scheme == "console":
         return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
     if parts.scheme in {"smtp", "smtps"}:
-        query = parse_qs(parts.query)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        if set(query) - {"tls"}:
+            raise ImproperlyConfigured(f"EMAIL_URL accepts only the ?tls= option: {url!r}")
+        use_tls = parse_bool(query.get("tls", ["0"])[-1], "EMAIL_URL's tls option")
+        if use_tls and parts.scheme == "smtps":
+            # Django refuses both at send time; say so at start-up instead.
+            raise ImproperlyConfigured(f"EMAIL_URL: smtps:// is TLS already, drop ?tls=1: {url!r}")
         try:
             port = parts.port or (465 if parts.scheme == "smtps" else 25)
         except ValueError as exc:
@@ -78,7 +90,7 @@ def email_settings(url: str) -> dict[str, object]:
             "EMAIL_HOST_USER": unquote(parts.username or ""),
             "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
             "EMAIL_USE_SSL": parts.scheme == "smtps",
-            "EMAIL_USE_TLS": query.get("tls", ["0"])[0] in {"1", "true", "yes"},
+            "EMAIL_USE_TLS": use_tls,
             "EMAIL_TIMEOUT": 30,
         }
     raise ImproperlyConfigured(f"EMAIL_URL scheme must be smtp, smtps, file or console: {url!r}")
@@ -218,12 +230,14 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
     # The embedded broker: a folder both sides poll. One host only; Redis in production.
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # kombu's default is ./control, which would litter the working directory.
+        "control_folder": str(_broker_dir / "control"),
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
@@ -267,7 +281,9 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # The preload directive alone changes nothing until the domain's owner submits it to the
+    # browsers' list; it is on by default so `check --deploy` is clean (security.W021).
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 LOGGING = {
     "version": 1,
