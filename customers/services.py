@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Contact, Customer
 from teams.models import User
+from teams.visibility import customer_visibility_q
 
 
 def _require_active(by: User) -> None:
@@ -32,7 +33,10 @@ def contact_create(
     *, by: User, customer: Customer, name: str, title: str = "", phone: str = "", email: str = "",
     wechat: str = "", whatsapp: str = "",
 ) -> Contact:
+    """Add a person to a customer the acting user can see (another rep's customer is unknown to them)."""
     _require_active(by)
+    if not Customer.objects.filter(customer_visibility_q(by), pk=customer.pk).exists():
+        raise ValidationError({"customer": _("Unknown customer.")})
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Enter the contact's name.")})
