@@ -3,10 +3,27 @@
 import re
 import unicodedata
 
-_LATIN_SUFFIXES = frozenset({
-    "co", "company", "corp", "corporation", "inc", "incorporated", "ltd", "limited", "llc", "gmbh", "sarl", "srl",
-    "spa", "bv", "pte", "plc", "sa",
-})
+_LATIN_SUFFIXES = frozenset(
+    {
+        "co",
+        "company",
+        "corp",
+        "corporation",
+        "inc",
+        "incorporated",
+        "ltd",
+        "limited",
+        "llc",
+        "gmbh",
+        "sarl",
+        "srl",
+        "spa",
+        "bv",
+        "pte",
+        "plc",
+        "sa",
+    }
+)
 _CJK_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团", "公司")
 # The last Latin word, standing on its own (after a space, punctuation or a CJK character):
 # "xüco" does not end in the suffix "co", "华强电子ltd" does end in "ltd".

@@ -12,7 +12,9 @@ def contacts_visible_to(*, user) -> QuerySet[Contact]:
     return Contact.objects.filter(customer__in=customers_visible_to(user=user).values("pk")).select_related("customer")
 
 
-def customers_matching(*, name_normalized: str = "", email_normalized: str = "", phone_normalized: str = "") -> QuerySet[Customer]:
+def customers_matching(
+    *, name_normalized: str = "", email_normalized: str = "", phone_normalized: str = ""
+) -> QuerySet[Customer]:
     """Existing customers that look like the same company (for duplicate warnings on import)."""
     from django.db.models import Q
 

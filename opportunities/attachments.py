@@ -68,7 +68,9 @@ def _looks_like_text(head: bytes, *, complete: bool = False) -> bool:
         text = _decode(head, encoding, complete=complete)
         if text is None:
             continue
-        odd = sum(1 for char in text if char not in _TEXT_CONTROLS and unicodedata.category(char) in _NOT_TEXT_CATEGORIES)
+        odd = sum(
+            1 for char in text if char not in _TEXT_CONTROLS and unicodedata.category(char) in _NOT_TEXT_CATEGORIES
+        )
         return odd * 100 <= len(text)  # tolerate a stray odd character in a long text
     return False
 

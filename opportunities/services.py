@@ -53,14 +53,27 @@ CENT = Decimal("0.01")
 
 # Fields that decide a rep's pay or override the process: managers and admins only.
 MANAGER_FIELDS = frozenset({"difficulty", "is_new_customer", "is_new_product", "probability", "probability_is_manual"})
-UPDATABLE_FIELDS = frozenset(
-    {"title", "description", "customer", "contact", "source", "amount", "currency", "expected_close_date"}
-) | MANAGER_FIELDS
+UPDATABLE_FIELDS = (
+    frozenset({"title", "description", "customer", "contact", "source", "amount", "currency", "expected_close_date"})
+    | MANAGER_FIELDS
+)
 
 # What opportunity_update compares and records (FieldChange rows), by attribute name.
 TRACKED_FIELDS = (
-    "title", "description", "customer_id", "contact_id", "source_id", "amount", "currency", "exchange_rate",
-    "amount_base", "difficulty", "is_new_customer", "is_new_product", "probability", "probability_is_manual",
+    "title",
+    "description",
+    "customer_id",
+    "contact_id",
+    "source_id",
+    "amount",
+    "currency",
+    "exchange_rate",
+    "amount_base",
+    "difficulty",
+    "is_new_customer",
+    "is_new_product",
+    "probability",
+    "probability_is_manual",
 )
 
 
@@ -126,8 +139,10 @@ def _validate_difficulty(value) -> Decimal:
         raise ValidationError({"difficulty": _("Enter a number.")}) from exc
     if not DIFFICULTY_MIN <= difficulty <= DIFFICULTY_MAX:
         raise ValidationError(
-            {"difficulty": _("The difficulty coefficient must be between %(min)s and %(max)s.")
-             % {"min": DIFFICULTY_MIN, "max": DIFFICULTY_MAX}}
+            {
+                "difficulty": _("The difficulty coefficient must be between %(min)s and %(max)s.")
+                % {"min": DIFFICULTY_MIN, "max": DIFFICULTY_MAX}
+            }
         )
     return difficulty
 
@@ -169,8 +184,10 @@ def currency_rate_for(*, currency: str, on: datetime.date) -> Decimal:
     )
     if rate is None:
         raise ValidationError(
-            {"currency": _("There is no exchange rate for %(currency)s; an administrator must add one.")
-             % {"currency": currency or "—"}}
+            {
+                "currency": _("There is no exchange rate for %(currency)s; an administrator must add one.")
+                % {"currency": currency or "—"}
+            }
         )
     return rate
 
@@ -256,7 +273,9 @@ def opportunity_create(
     if stage is None:
         stage = pipeline.first_open_stage()
         if stage is None:
-            raise ValidationError({"pipeline": _("The pipeline %(pipeline)s has no open stage.") % {"pipeline": pipeline}})
+            raise ValidationError(
+                {"pipeline": _("The pipeline %(pipeline)s has no open stage.") % {"pipeline": pipeline}}
+            )
     if stage.pipeline_id != pipeline.pk:
         raise ValidationError({"stage": _("That stage belongs to another pipeline.")})
     if stage.kind != Stage.Kind.OPEN:
@@ -293,13 +312,24 @@ def opportunity_create(
     _apply_amount(opportunity, _validate_amount(amount), currency)
     opportunity.save()
     StageChange.objects.create(
-        opportunity=opportunity, by=by, at=now, from_stage=None, to_stage=stage,
-        probability_before=None, probability_after=opportunity.probability,
+        opportunity=opportunity,
+        by=by,
+        at=now,
+        from_stage=None,
+        to_stage=stage,
+        probability_before=None,
+        probability_after=opportunity.probability,
     )
     if owner is not None:
         Assignment.objects.create(
-            opportunity=opportunity, by=by, at=now, from_owner=None, to_owner=owner,
-            from_team=None, to_team=team, reason=assignment_reason or _("Created"),
+            opportunity=opportunity,
+            by=by,
+            at=now,
+            from_owner=None,
+            to_owner=owner,
+            from_team=None,
+            to_team=team,
+            reason=assignment_reason or _("Created"),
         )
     return opportunity
 
@@ -313,7 +343,9 @@ def _display(value) -> str:
 
 
 @transaction.atomic
-def opportunity_update(*, opportunity: Opportunity, by: User, version: int | None, reason: str = "", **changes) -> Opportunity:
+def opportunity_update(
+    *, opportunity: Opportunity, by: User, version: int | None, reason: str = "", **changes
+) -> Opportunity:
     """Edit plain fields, refusing a stale ``version`` (nothing saved) with ConflictError.
 
     Owner and stage have their own services; a new expected close date goes through
@@ -325,7 +357,9 @@ def opportunity_update(*, opportunity: Opportunity, by: User, version: int | Non
     _require_active(by)
     unknown = set(changes) - UPDATABLE_FIELDS
     if unknown:
-        raise ValidationError(_("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+        raise ValidationError(
+            _("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     opportunity = _lock(opportunity)
     _require_edit(by, opportunity)
     _check_version(opportunity, version)
@@ -345,7 +379,8 @@ def opportunity_update(*, opportunity: Opportunity, by: User, version: int | Non
             override = opportunity.probability
     release = wants_manual is False and opportunity.probability_is_manual
     manager_changes = {
-        flag for flag in ("is_new_customer", "is_new_product")
+        flag
+        for flag in ("is_new_customer", "is_new_product")
         if flag in changes and bool(changes[flag]) != getattr(opportunity, flag)
     }
     if difficulty is not None and difficulty != opportunity.difficulty:
@@ -402,8 +437,12 @@ def opportunity_update(*, opportunity: Opportunity, by: User, version: int | Non
     if changed:
         FieldChange.objects.bulk_create(
             FieldChange(
-                opportunity=opportunity, by=by, at=now, field=field.removesuffix("_id"),
-                old_value=_display(before[field]), new_value=_display(getattr(opportunity, field)),
+                opportunity=opportunity,
+                by=by,
+                at=now,
+                field=field.removesuffix("_id"),
+                old_value=_display(before[field]),
+                new_value=_display(getattr(opportunity, field)),
             )
             for field in changed
         )
@@ -466,8 +505,14 @@ def _write_assignments(
         by_owner.setdefault(new_owner_id, []).append(row.pk)
         history.append(
             Assignment(
-                opportunity_id=row.pk, by=by, at=now, from_owner_id=row.owner_id, to_owner_id=new_owner_id,
-                from_team_id=row.team_id, to_team_id=new_team_id, reason=reason,
+                opportunity_id=row.pk,
+                by=by,
+                at=now,
+                from_owner_id=row.owner_id,
+                to_owner_id=new_owner_id,
+                from_team_id=row.team_id,
+                to_team_id=new_team_id,
+                reason=reason,
             )
         )
     for owner_id, ids in by_owner.items():
@@ -531,7 +576,9 @@ def opportunity_distribute(
         chosen = {rep.pk for rep in reps}
         outsiders = chosen - {rep.pk for rep in candidates}
         if outsiders:
-            raise ValidationError({"reps": _("Every chosen rep must be an active member of the team %(team)s.") % {"team": team}})
+            raise ValidationError(
+                {"reps": _("Every chosen rep must be an active member of the team %(team)s.") % {"team": team}}
+            )
         candidates = [rep for rep in candidates if rep.pk in chosen]
     if not candidates:
         raise ValidationError({"team": _("The team %(team)s has no active members to receive deals.") % {"team": team}})
@@ -602,8 +649,14 @@ def _enter_stage(opportunity: Opportunity, stage: Stage, *, by: User | None, now
     elif not opportunity.probability_is_manual:
         opportunity.probability = stage.probability
     return StageChange.objects.create(
-        opportunity=opportunity, by=by, at=now, from_stage=from_stage, to_stage=stage,
-        probability_before=before, probability_after=opportunity.probability, note=note,
+        opportunity=opportunity,
+        by=by,
+        at=now,
+        from_stage=from_stage,
+        to_stage=stage,
+        probability_before=before,
+        probability_after=opportunity.probability,
+        note=note,
     )
 
 
@@ -645,7 +698,9 @@ def _close(
         if not lost_reason.is_active:
             raise ValidationError({"lost_reason": _("That lost reason is no longer in use.")})
     if stage is None:
-        raise ValidationError(_("The pipeline %(pipeline)s has no %(kind)s stage.") % {"pipeline": opportunity.pipeline, "kind": outcome})
+        raise ValidationError(
+            _("The pipeline %(pipeline)s has no %(kind)s stage.") % {"pipeline": opportunity.pipeline, "kind": outcome}
+        )
     if outcome == Opportunity.Status.WON:
         _guard_exit(opportunity, stage)
 
@@ -657,13 +712,32 @@ def _close(
     opportunity.close_reason = reason or ""
     opportunity.lost_reason = lost_reason if outcome == Opportunity.Status.LOST else None
     StatusChange.objects.create(
-        opportunity=opportunity, by=by, at=now, from_status=previous_status, to_status=outcome,
-        reason=reason or "", lost_reason=opportunity.lost_reason, owner_id=opportunity.owner_id,
+        opportunity=opportunity,
+        by=by,
+        at=now,
+        from_status=previous_status,
+        to_status=outcome,
+        reason=reason or "",
+        lost_reason=opportunity.lost_reason,
+        owner_id=opportunity.owner_id,
     )
-    _save(opportunity, [
-        "stage", "stage_entered_at", "probability", "probability_is_manual", "status", "closed_at",
-        "close_reason", "lost_reason", "amount", "amount_base", "exchange_rate", "currency",
-    ])
+    _save(
+        opportunity,
+        [
+            "stage",
+            "stage_entered_at",
+            "probability",
+            "probability_is_manual",
+            "status",
+            "closed_at",
+            "close_reason",
+            "lost_reason",
+            "amount",
+            "amount_base",
+            "exchange_rate",
+            "currency",
+        ],
+    )
     return opportunity
 
 
@@ -695,11 +769,26 @@ def opportunity_move_stage(
     if stage.pk == opportunity.stage_id:
         return opportunity
     if stage.kind == Stage.Kind.WON:
-        return _close(opportunity, outcome=Opportunity.Status.WON, by=by, lost_reason=None,
-                      reason=reason, won_amount=won_amount, note=note)
+        return _close(
+            opportunity,
+            outcome=Opportunity.Status.WON,
+            by=by,
+            lost_reason=None,
+            reason=reason,
+            won_amount=won_amount,
+            note=note,
+        )
     if stage.kind == Stage.Kind.LOST:
-        return _close(opportunity, outcome=Opportunity.Status.LOST, by=by, lost_reason=lost_reason,
-                      reason=reason, won_amount=None, note=note, lost_stage=stage)
+        return _close(
+            opportunity,
+            outcome=Opportunity.Status.LOST,
+            by=by,
+            lost_reason=lost_reason,
+            reason=reason,
+            won_amount=None,
+            note=note,
+            lost_stage=stage,
+        )
     _guard_exit(opportunity, stage)
     _enter_stage(opportunity, stage, by=by, now=timezone.now(), note=note)
     _save(opportunity, ["stage", "stage_entered_at", "probability", "probability_is_manual"])
@@ -749,11 +838,15 @@ def opportunity_reopen(
     now = timezone.now()
     new_date = expected_close_date or opportunity.expected_close_date
     if new_date is None or new_date < company_today():
-        raise ValidationError({"expected_close_date": _("Give a new expected close date (today or later) to reopen it.")})
+        raise ValidationError(
+            {"expected_close_date": _("Give a new expected close date (today or later) to reopen it.")}
+        )
 
     if opportunity.stage.kind != Stage.Kind.OPEN:
         previous = (
-            StageChange.objects.filter(opportunity=opportunity, to_stage=opportunity.stage, from_stage__kind=Stage.Kind.OPEN)
+            StageChange.objects.filter(
+                opportunity=opportunity, to_stage=opportunity.stage, from_stage__kind=Stage.Kind.OPEN
+            )
             .select_related("from_stage")
             .order_by("-at", "-pk")
             .first()
@@ -764,22 +857,41 @@ def opportunity_reopen(
         opportunity.probability = opportunity.stage.probability
     if new_date != opportunity.expected_close_date:
         CloseDateChange.objects.create(
-            opportunity=opportunity, by=by, at=now, old_date=opportunity.expected_close_date, new_date=new_date,
+            opportunity=opportunity,
+            by=by,
+            at=now,
+            old_date=opportunity.expected_close_date,
+            new_date=new_date,
             reason=reason or _("Reopened"),
         )
         opportunity.expected_close_date = new_date
     StatusChange.objects.create(
-        opportunity=opportunity, by=by, at=now, from_status=opportunity.status, to_status=OPEN,
-        reason=reason or "", owner_id=opportunity.owner_id,
+        opportunity=opportunity,
+        by=by,
+        at=now,
+        from_status=opportunity.status,
+        to_status=OPEN,
+        reason=reason or "",
+        owner_id=opportunity.owner_id,
     )
     opportunity.status = OPEN
     opportunity.closed_at = None
     opportunity.close_reason = ""
     opportunity.lost_reason = None
-    _save(opportunity, [
-        "stage", "stage_entered_at", "probability", "probability_is_manual", "status", "closed_at",
-        "close_reason", "lost_reason", "expected_close_date",
-    ])
+    _save(
+        opportunity,
+        [
+            "stage",
+            "stage_entered_at",
+            "probability",
+            "probability_is_manual",
+            "status",
+            "closed_at",
+            "close_reason",
+            "lost_reason",
+            "expected_close_date",
+        ],
+    )
     return opportunity
 
 
@@ -837,8 +949,13 @@ def opportunities_expire_overdue(*, today: datetime.date | None = None, batch_si
             )
             StatusChange.objects.bulk_create(
                 StatusChange(
-                    opportunity_id=pk, by=None, at=now, from_status=OPEN, to_status=Opportunity.Status.EXPIRED,
-                    reason=_("Expected close date passed"), owner_id=owner_id,
+                    opportunity_id=pk,
+                    by=None,
+                    at=now,
+                    from_status=OPEN,
+                    to_status=Opportunity.Status.EXPIRED,
+                    reason=_("Expected close date passed"),
+                    owner_id=owner_id,
                 )
                 for pk, owner_id in batch
             )
@@ -856,8 +973,13 @@ def opportunity_expire(*, opportunity: Opportunity, by: User | None = None) -> O
         raise ValidationError(_("This opportunity is not overdue yet."), code="not_overdue")
     now = timezone.now()
     StatusChange.objects.create(
-        opportunity=opportunity, by=by, at=now, from_status=OPEN, to_status=Opportunity.Status.EXPIRED,
-        reason=_("Expected close date passed"), owner_id=opportunity.owner_id,
+        opportunity=opportunity,
+        by=by,
+        at=now,
+        from_status=OPEN,
+        to_status=Opportunity.Status.EXPIRED,
+        reason=_("Expected close date passed"),
+        owner_id=opportunity.owner_id,
     )
     opportunity.status = Opportunity.Status.EXPIRED
     opportunity.closed_at = now
@@ -911,13 +1033,25 @@ def opportunity_add_activity(
         raise ValidationError({"files": file_errors})
 
     activity = Activity.objects.create(
-        opportunity=opportunity, stage=opportunity.stage, kind=kind, body=body, carrier=carrier,
-        tracking_number=tracking_number, occurred_at=occurred_at, author=by,
+        opportunity=opportunity,
+        stage=opportunity.stage,
+        kind=kind,
+        body=body,
+        carrier=carrier,
+        tracking_number=tracking_number,
+        occurred_at=occurred_at,
+        author=by,
     )
     for upload, check in checked:
         attachment = Attachment(
-            activity=activity, opportunity=opportunity, stage=opportunity.stage, stored_name=check.stored_name,
-            original_name=check.original_name, content_type=check.content_type, size=check.size, uploaded_by=by,
+            activity=activity,
+            opportunity=opportunity,
+            stage=opportunity.stage,
+            stored_name=check.stored_name,
+            original_name=check.original_name,
+            content_type=check.content_type,
+            size=check.size,
+            uploaded_by=by,
         )
         attachment.file.save(check.stored_name, upload, save=False)
         attachment.save()

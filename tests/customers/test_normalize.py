@@ -20,7 +20,13 @@ def test_it_keeps_an_empty_email_empty():
 
 @pytest.mark.parametrize(
     "raw",
-    ["+86 138 0013 8000", "0086-138-0013-8000", "(+86) 138.0013.8000", "８６１３８００１３８０００", "+86 (138) 0013 8000"],
+    [
+        "+86 138 0013 8000",
+        "0086-138-0013-8000",
+        "(+86) 138.0013.8000",
+        "８６１３８００１３８０００",
+        "+86 (138) 0013 8000",
+    ],
     ids=["plus", "double-zero", "dots", "full-width", "brackets"],
 )
 def test_it_normalises_phones_to_digits_with_the_country_code(raw):
@@ -34,10 +40,20 @@ def test_it_keeps_a_local_number_as_its_digits():
 @pytest.mark.parametrize(
     "spellings",
     [
-        ["深圳市华强电子有限公司", "深圳市华强电子", "深圳市华强电子股份有限公司", "深圳市华强电子有限责任公司",
-         "深圳市 华强电子（有限公司）"],
-        ["Shenzhen Huaqiang Electronics Co., Ltd.", "SHENZHEN HUAQIANG ELECTRONICS CO.,LTD",
-         "Shenzhen Huaqiang Electronics Company Limited", "shenzhen huaqiang electronics", "Shenzhen Huaqiang Electronics Ltd"],
+        [
+            "深圳市华强电子有限公司",
+            "深圳市华强电子",
+            "深圳市华强电子股份有限公司",
+            "深圳市华强电子有限责任公司",
+            "深圳市 华强电子（有限公司）",
+        ],
+        [
+            "Shenzhen Huaqiang Electronics Co., Ltd.",
+            "SHENZHEN HUAQIANG ELECTRONICS CO.,LTD",
+            "Shenzhen Huaqiang Electronics Company Limited",
+            "shenzhen huaqiang electronics",
+            "Shenzhen Huaqiang Electronics Ltd",
+        ],
         ["Müller GmbH", "MÜLLER", "Müller  GmbH."],
         ["Acme, Inc.", "ACME INC", "Acme Incorporated", "Acme LLC"],
     ],

@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_records_a_customer_the_creator_then_sees(rep, team):
-    customer = customer_create(by=rep, name="  深圳市华强电子有限公司 ", country=" China ", website="https://hq.example.cn")
+    customer = customer_create(
+        by=rep, name="  深圳市华强电子有限公司 ", country=" China ", website="https://hq.example.cn"
+    )
 
     customer.refresh_from_db()
     assert (customer.name, customer.country, customer.created_by) == ("深圳市华强电子有限公司", "China", rep)
@@ -41,8 +43,15 @@ def test_it_refuses_an_inactive_user(inactive_rep):
 
 
 def test_it_records_a_contact_with_normalised_email_and_phone(rep, customer):
-    contact = contact_create(by=rep, customer=customer, name=" Hans Müller ", title="Einkauf",
-                             email=" Hans.Mueller@Example.DE ", phone="+49 (0)89 1234-567", wechat="hansm")
+    contact = contact_create(
+        by=rep,
+        customer=customer,
+        name=" Hans Müller ",
+        title="Einkauf",
+        email=" Hans.Mueller@Example.DE ",
+        phone="+49 (0)89 1234-567",
+        wechat="hansm",
+    )
 
     contact.refresh_from_db()
     assert (contact.name, contact.customer, contact.wechat) == ("Hans Müller", customer, "hansm")

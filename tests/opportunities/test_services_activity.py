@@ -4,9 +4,9 @@ import datetime
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from opportunities.models import Activity, Attachment, Opportunity
 from opportunities.services import opportunity_add_activity, opportunity_move_stage
 from tests.factories import png_bytes, upload
@@ -30,14 +30,21 @@ def test_it_logs_an_activity_tagged_with_the_current_stage(deal, rep, stages):
     opportunity_move_stage(opportunity=deal, stage=stages["Sample"], by=rep)
 
     activity = opportunity_add_activity(
-        opportunity=deal, by=rep, kind="sample", body="  Sent 3 panels  ", carrier="SF Express",
+        opportunity=deal,
+        by=rep,
+        kind="sample",
+        body="  Sent 3 panels  ",
+        carrier="SF Express",
         tracking_number=" SF1234567890 ",
     )
 
     activity.refresh_from_db()
     assert (activity.stage, activity.kind, activity.author) == (stages["Sample"], "sample", rep)
-    assert (activity.body, activity.carrier, activity.tracking_number) == ("Sent 3 panels", "SF Express",
-                                                                            "SF1234567890")
+    assert (activity.body, activity.carrier, activity.tracking_number) == (
+        "Sent 3 panels",
+        "SF Express",
+        "SF1234567890",
+    )
     deal.refresh_from_db()
     assert deal.last_activity_at == activity.occurred_at
 
@@ -51,8 +58,9 @@ def test_it_does_not_bump_the_version(deal, rep):
 def test_it_keeps_the_latest_activity_time(deal, rep):
     now = timezone.now()
     opportunity_add_activity(opportunity=deal, by=rep, kind="call", body="Today", occurred_at=now)
-    opportunity_add_activity(opportunity=deal, by=rep, kind="visit", body="Last week",
-                             occurred_at=now - datetime.timedelta(days=7))
+    opportunity_add_activity(
+        opportunity=deal, by=rep, kind="visit", body="Last week", occurred_at=now - datetime.timedelta(days=7)
+    )
     deal.refresh_from_db()
     assert deal.last_activity_at == now
 
@@ -104,7 +112,10 @@ def test_it_stores_a_photo_under_a_random_name_keeping_no_user_path(deal, rep, s
 
     attachment = Attachment.objects.get()
     assert (attachment.activity, attachment.opportunity, attachment.stage, attachment.uploaded_by) == (
-        activity, deal, deal.stage, rep
+        activity,
+        deal,
+        deal.stage,
+        rep,
     )
     assert attachment.content_type == "image/png"
     assert attachment.size == len(png_bytes())
@@ -136,14 +147,15 @@ def test_it_judges_a_renamed_text_file_by_its_content(deal, rep):
 
 
 def test_it_accepts_gbk_text(deal, rep):
-    opportunity_add_activity(opportunity=deal, by=rep, kind="note", files=[upload("备注.txt", "样品已寄出".encode("gbk"))])
+    opportunity_add_activity(
+        opportunity=deal, by=rep, kind="note", files=[upload("备注.txt", "样品已寄出".encode("gbk"))]
+    )
     assert Attachment.objects.get().content_type == "text/plain"
 
 
 @pytest.mark.parametrize(
     "name, content",
-    [("setup.exe", WINDOWS_EXE), ("photo.jpg", ELF), ("photo.jpg", JUNK), ("data.bin", JUNK_GB),
-     ("empty.txt", b"")],
+    [("setup.exe", WINDOWS_EXE), ("photo.jpg", ELF), ("photo.jpg", JUNK), ("data.bin", JUNK_GB), ("empty.txt", b"")],
     ids=["windows-exe", "elf-renamed-jpg", "control-byte-junk", "gb18030-decodable-junk", "empty"],
 )
 def test_it_refuses_files_that_are_not_evidence(deal, rep, settings, name, content):
@@ -166,7 +178,11 @@ def test_it_refuses_an_oversize_file(deal, rep, settings):
 def test_it_rejects_the_whole_activity_when_one_file_is_bad(deal, rep, settings):
     with pytest.raises(ValidationError) as excinfo:
         opportunity_add_activity(
-            opportunity=deal, by=rep, kind="sample", body="Photos", tracking_number="SF1",
+            opportunity=deal,
+            by=rep,
+            kind="sample",
+            body="Photos",
+            tracking_number="SF1",
             files=[upload("good.png"), upload("virus.jpg", WINDOWS_EXE), upload("also-good.png")],
         )
     assert len(excinfo.value.message_dict["files"]) == 1

@@ -234,8 +234,9 @@ def test_it_distributes_only_to_the_chosen_reps(bulk_pool, team, manager, rep, o
 def test_it_refuses_a_chosen_rep_outside_the_team(bulk_pool, team, manager, rep, outsider_rep, other_team):
     ids = bulk_pool(2)
     with pytest.raises(ValidationError) as excinfo:
-        opportunity_distribute(opportunity_ids=ids, team=team, strategy="round_robin", by=manager,
-                               reps=[rep, outsider_rep])
+        opportunity_distribute(
+            opportunity_ids=ids, team=team, strategy="round_robin", by=manager, reps=[rep, outsider_rep]
+        )
     assert "reps" in excinfo.value.message_dict
     assert not Opportunity.objects.filter(owner__isnull=False).exists()
 
@@ -285,9 +286,7 @@ def reps_book(make_deal, rep, manager, stages):
 
 
 def test_it_hands_every_open_deal_to_the_successor_keeping_stage_and_history(reps_book, rep, other_rep, manager):
-    before = {
-        deal.pk: (deal.stage_id, deal.probability, deal.probability_is_manual) for deal in reps_book["open"]
-    }
+    before = {deal.pk: (deal.stage_id, deal.probability, deal.probability_is_manual) for deal in reps_book["open"]}
     history = (StageChange.objects.count(), Activity.objects.count())
 
     moved = opportunity_reassign_all(from_owner=rep, to_owner=other_rep, by=manager, reason="Rep left")

@@ -12,8 +12,12 @@ from opportunities.services import opportunities_expire_overdue, opportunity_exp
 
 pytestmark = pytest.mark.django_db
 
-OPEN, WON, LOST, EXPIRED = (Opportunity.Status.OPEN, Opportunity.Status.WON, Opportunity.Status.LOST,
-                            Opportunity.Status.EXPIRED)
+OPEN, WON, LOST, EXPIRED = (
+    Opportunity.Status.OPEN,
+    Opportunity.Status.WON,
+    Opportunity.Status.LOST,
+    Opportunity.Status.EXPIRED,
+)
 
 
 def in_days(days: int) -> datetime.date:
@@ -30,16 +34,19 @@ def status_of(*deals) -> list[str]:
 def test_it_records_and_counts_a_later_date(deal, rep):
     old = deal.expected_close_date
 
-    opportunity_push_close_date(opportunity=deal, by=rep, new_date=old + datetime.timedelta(days=10),
-                                reason="Waiting for the LC")
+    opportunity_push_close_date(
+        opportunity=deal, by=rep, new_date=old + datetime.timedelta(days=10), reason="Waiting for the LC"
+    )
 
     deal.refresh_from_db()
-    assert (deal.expected_close_date, deal.close_date_pushes, deal.version) == (
-        old + datetime.timedelta(days=10), 1, 2
-    )
+    assert (deal.expected_close_date, deal.close_date_pushes, deal.version) == (old + datetime.timedelta(days=10), 1, 2)
     row = CloseDateChange.objects.get(opportunity=deal)
-    assert (row.old_date, row.new_date, row.by, row.reason) == (old, old + datetime.timedelta(days=10), rep,
-                                                                 "Waiting for the LC")
+    assert (row.old_date, row.new_date, row.by, row.reason) == (
+        old,
+        old + datetime.timedelta(days=10),
+        rep,
+        "Waiting for the LC",
+    )
 
 
 def test_it_counts_each_push(deal, rep):

@@ -96,8 +96,14 @@ def test_it_lets_a_manager_create_for_a_member_with_pay_fields(create, manager, 
     customer = CustomerFactory(created_by=manager)
 
     deal = create(
-        by=manager, team=team, owner=other_rep, customer=customer, difficulty="2.5", is_new_customer=True,
-        is_new_product=True, probability=35,
+        by=manager,
+        team=team,
+        owner=other_rep,
+        customer=customer,
+        difficulty="2.5",
+        is_new_customer=True,
+        is_new_product=True,
+        probability=35,
     )
 
     deal.refresh_from_db()

@@ -34,15 +34,27 @@ def in_days(days: int) -> datetime.date:
 
 def stage_changes(deal) -> list[tuple[str | None, str, int | None, int]]:
     return [
-        (row.from_stage.name if row.from_stage else None, row.to_stage.name, row.probability_before, row.probability_after)
+        (
+            row.from_stage.name if row.from_stage else None,
+            row.to_stage.name,
+            row.probability_before,
+            row.probability_after,
+        )
         for row in StageChange.objects.filter(opportunity=deal).select_related("from_stage", "to_stage")
     ]
 
 
 def snapshot(deal) -> tuple:
     deal = Opportunity.objects.get(pk=deal.pk)
-    return (deal.stage_id, deal.status, deal.probability, deal.version, deal.closed_at, StageChange.objects.count(),
-            StatusChange.objects.count())
+    return (
+        deal.stage_id,
+        deal.status,
+        deal.probability,
+        deal.version,
+        deal.closed_at,
+        StageChange.objects.count(),
+        StatusChange.objects.count(),
+    )
 
 
 @pytest.fixture
@@ -53,8 +65,12 @@ def in_sample(deal, rep, stages):
 
 def add_evidence(deal, by, *, photo=True, tracking=True):
     opportunity_add_activity(
-        opportunity=deal, by=by, kind="sample", body="Sample shipped",
-        carrier="SF Express" if tracking else "", tracking_number="SF1234567890" if tracking else "",
+        opportunity=deal,
+        by=by,
+        kind="sample",
+        body="Sample shipped",
+        carrier="SF Express" if tracking else "",
+        tracking_number="SF1234567890" if tracking else "",
         files=[upload("sample.png")] if photo else [],
     )
 
@@ -73,7 +89,10 @@ def test_it_moves_forward_with_the_probability_of_the_new_stage(deal, rep, stage
     assert moved.stage == stages["Sample"]
     change = StageChange.objects.filter(opportunity=deal).latest("pk")
     assert (change.from_stage, change.to_stage, change.by, change.note) == (
-        stages["New"], stages["Sample"], rep, "Buyer wants a sample"
+        stages["New"],
+        stages["Sample"],
+        rep,
+        "Buyer wants a sample",
     )
     assert (change.probability_before, change.probability_after) == (10, 50)
 
@@ -207,7 +226,10 @@ def test_it_needs_a_lost_reason_to_enter_a_lost_stage(in_sample, rep, stages, lo
 
     in_sample.refresh_from_db()
     assert (in_sample.status, in_sample.stage, in_sample.lost_reason, in_sample.probability) == (
-        LOST, stages["Lost"], lost_reason, 0
+        LOST,
+        stages["Lost"],
+        lost_reason,
+        0,
     )
     assert StatusChange.objects.get(opportunity=in_sample).lost_reason == lost_reason
 
@@ -289,7 +311,9 @@ def test_it_refuses_a_loss_without_a_reason(deal, rep):
 
 def test_it_refuses_a_retired_lost_reason(deal, rep):
     with pytest.raises(ValidationError):
-        opportunity_close(opportunity=deal, outcome=LOST, by=rep, lost_reason=LostReasonFactory(name="Old", is_active=False))
+        opportunity_close(
+            opportunity=deal, outcome=LOST, by=rep, lost_reason=LostReasonFactory(name="Old", is_active=False)
+        )
     deal.refresh_from_db()
     assert deal.status == OPEN
 
@@ -369,10 +393,19 @@ def test_it_refuses_reopening_an_open_deal(deal, manager):
 # --- probability on every path ------------------------------------------------------------------
 
 
-def test_it_sets_the_probability_from_the_stage_on_every_path(customer, team, pipeline, source, rep, manager, stages,
-                                                             lost_reason):
-    deal = opportunity_create(by=rep, title="Path", customer=customer, pipeline=pipeline, source=source,
-                              expected_close_date=in_days(20), stage=stages["Quote"], amount="5000")
+def test_it_sets_the_probability_from_the_stage_on_every_path(
+    customer, team, pipeline, source, rep, manager, stages, lost_reason
+):
+    deal = opportunity_create(
+        by=rep,
+        title="Path",
+        customer=customer,
+        pipeline=pipeline,
+        source=source,
+        expected_close_date=in_days(20),
+        stage=stages["Quote"],
+        amount="5000",
+    )
     assert deal.probability == 70  # create
     opportunity_move_stage(opportunity=deal, stage=stages["New"], by=rep)
     assert Opportunity.objects.get(pk=deal.pk).probability == 10  # move back

@@ -73,8 +73,13 @@ def test_it_refuses_another_rep(deal, other_rep):
 
 @pytest.mark.parametrize(
     "change",
-    [{"difficulty": "2.50"}, {"is_new_customer": True}, {"is_new_product": True}, {"probability": 80},
-     {"probability_is_manual": True}],
+    [
+        {"difficulty": "2.50"},
+        {"is_new_customer": True},
+        {"is_new_product": True},
+        {"probability": 80},
+        {"probability_is_manual": True},
+    ],
     ids=["difficulty", "new-customer", "new-product", "probability", "pin-probability"],
 )
 def test_it_refuses_a_rep_changing_pay_fields(deal, rep, change):
@@ -82,7 +87,10 @@ def test_it_refuses_a_rep_changing_pay_fields(deal, rep, change):
         opportunity_update(opportunity=deal, by=rep, version=1, title="Sneaky", **change)
     deal.refresh_from_db()
     assert (deal.title, deal.difficulty, deal.probability, deal.version) == (
-        "500 LED panels for Müller", Decimal("1.00"), 10, 1
+        "500 LED panels for Müller",
+        Decimal("1.00"),
+        10,
+        1,
     )
     assert (deal.is_new_customer, deal.is_new_product) == (False, False)
     assert not FieldChange.objects.exists()
@@ -91,7 +99,12 @@ def test_it_refuses_a_rep_changing_pay_fields(deal, rep, change):
 def test_it_lets_a_rep_resubmit_unchanged_pay_fields(deal, rep):
     # An edit form posts every field; the values the rep cannot change come back as they were.
     opportunity_update(
-        opportunity=deal, by=rep, version=1, title="Edited", difficulty="1", is_new_customer=False,
+        opportunity=deal,
+        by=rep,
+        version=1,
+        title="Edited",
+        difficulty="1",
+        is_new_customer=False,
         probability=10,
     )
     deal.refresh_from_db()
@@ -113,9 +126,7 @@ def test_it_lets_a_manager_pin_the_stage_probability(deal, manager):
 
 
 def test_it_lets_a_manager_set_difficulty_flags_and_probability(deal, manager):
-    opportunity_update(
-        opportunity=deal, by=manager, version=1, difficulty="2.5", is_new_customer=True, probability=80
-    )
+    opportunity_update(opportunity=deal, by=manager, version=1, difficulty="2.5", is_new_customer=True, probability=80)
 
     deal.refresh_from_db()
     assert deal.difficulty == Decimal("2.50")
@@ -164,7 +175,10 @@ def test_it_converts_a_new_amount_and_records_the_base_amount(deal, rep):
 
     deal.refresh_from_db()
     assert (deal.amount, deal.currency, deal.exchange_rate, deal.amount_base) == (
-        Decimal("250.00"), "USD", Decimal("7.000000"), Decimal("1750.00")
+        Decimal("250.00"),
+        "USD",
+        Decimal("7.000000"),
+        Decimal("1750.00"),
     )
     recorded = changes_of(deal)
     assert recorded["amount"] == ("1000.00", "250.00")
@@ -206,15 +220,23 @@ def test_it_refuses_an_inactive_source(deal, rep):
 def test_it_pushes_a_later_close_date_and_counts_it(deal, rep):
     old = deal.expected_close_date
 
-    opportunity_update(opportunity=deal, by=rep, version=1, expected_close_date=old + datetime.timedelta(days=7),
-                       reason="Buyer on holiday")
+    opportunity_update(
+        opportunity=deal,
+        by=rep,
+        version=1,
+        expected_close_date=old + datetime.timedelta(days=7),
+        reason="Buyer on holiday",
+    )
 
     deal.refresh_from_db()
     assert deal.expected_close_date == old + datetime.timedelta(days=7)
     assert deal.close_date_pushes == 1
     change = CloseDateChange.objects.get(opportunity=deal)
     assert (change.old_date, change.new_date, change.by, change.reason) == (
-        old, old + datetime.timedelta(days=7), rep, "Buyer on holiday"
+        old,
+        old + datetime.timedelta(days=7),
+        rep,
+        "Buyer on holiday",
     )
 
 

@@ -78,8 +78,11 @@ def test_it_creates_nothing_for_an_unknown_required_field():
     with pytest.raises(ValidationError) as excinfo:
         pipeline_create(
             name="Broken",
-            stages=[{"name": "Open", "required_fields": ["budget"]}, {"name": "Won", "kind": WON},
-                    {"name": "Lost", "kind": LOST}],
+            stages=[
+                {"name": "Open", "required_fields": ["budget"]},
+                {"name": "Won", "kind": WON},
+                {"name": "Lost", "kind": LOST},
+            ],
         )
     assert "budget" in excinfo.value.messages[0]
     assert not Pipeline.objects.exists()

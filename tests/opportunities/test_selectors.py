@@ -1,0 +1,73 @@
+"""Opportunity reads: the scoped list, its query count, and what a stage still needs."""
+
+import pytest
+
+from opportunities.selectors import (
+    attachments_visible_to,
+    opportunities_visible_to,
+    opportunity_unmet_exit_criteria,
+)
+from opportunities.services import opportunity_add_activity
+from stages.models import Stage
+from tests.factories import ContactFactory, PipelineFactory, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_lists_deals_with_their_related_rows_in_one_query(
+    make_deal, manager, rep, other_rep, django_assert_num_queries
+):
+    for owner in (rep, other_rep, None, rep, other_rep):
+        make_deal(owner=owner)
+    with django_assert_num_queries(1):
+        rows = [
+            (
+                deal.title,
+                deal.stage.name,
+                deal.pipeline.name,
+                deal.customer.name,
+                deal.source.name,
+                deal.team.name,
+                deal.owner.username if deal.owner else "",
+            )
+            for deal in opportunities_visible_to(user=manager)
+        ]
+    assert len(rows) == 5
+
+
+def test_it_lists_attachments_with_their_deal_in_one_query(deal, rep, django_assert_num_queries):
+    opportunity_add_activity(opportunity=deal, by=rep, kind="sample", files=[upload("a.png"), upload("b.png")])
+    with django_assert_num_queries(1):
+        rows = [
+            (item.original_name, item.opportunity.title, item.stage.name) for item in attachments_visible_to(user=rep)
+        ]
+    assert len(rows) == 2
+
+
+def test_it_reports_nothing_missing_for_a_stage_without_criteria(deal):
+    assert opportunity_unmet_exit_criteria(opportunity=deal) == []
+
+
+def test_it_reports_the_missing_evidence_of_a_stage(deal, rep, stages):
+    missing = opportunity_unmet_exit_criteria(opportunity=deal, stage=stages["Sample"])
+    assert len(missing) == 2
+    assert "Attach a file" in missing[0] and "Sample" in missing[0]
+    assert "tracking number" in missing[1]
+
+
+def test_it_reports_required_fields_left_empty(make_deal, rep):
+    pipeline = PipelineFactory(
+        name="Strict",
+        stages=[
+            {"name": "Qualify", "required_fields": ["amount", "contact", "description"]},
+            {"name": "Won", "kind": Stage.Kind.WON},
+            {"name": "Lost", "kind": Stage.Kind.LOST},
+        ],
+    )
+    deal = make_deal(owner=rep, pipeline=pipeline, amount=None, amount_base=None, description="")
+    assert len(opportunity_unmet_exit_criteria(opportunity=deal)) == 3
+
+    deal.amount = 0
+    deal.description = "Two containers a year"
+    deal.contact = ContactFactory(customer=deal.customer)
+    assert opportunity_unmet_exit_criteria(opportunity=deal) == []
