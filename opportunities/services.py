@@ -134,7 +134,10 @@ def _validate_close_date(value: datetime.date | None) -> datetime.date:
 
 def _validate_difficulty(value) -> Decimal:
     try:
-        difficulty = Decimal(str(value)).quantize(CENT)
+        difficulty = Decimal(str(value))
+        if not difficulty.is_finite():  # NaN would slip through quantize and crash the range check
+            raise ArithmeticError(value)
+        difficulty = difficulty.quantize(CENT)
     except ArithmeticError as exc:
         raise ValidationError({"difficulty": _("Enter a number.")}) from exc
     if not DIFFICULTY_MIN <= difficulty <= DIFFICULTY_MAX:
@@ -161,7 +164,10 @@ def _validate_amount(value) -> Decimal | None:
     if value is None or value == "":
         return None
     try:
-        amount = Decimal(str(value)).quantize(CENT)
+        amount = Decimal(str(value))
+        if not amount.is_finite():
+            raise ArithmeticError(value)
+        amount = amount.quantize(CENT)
     except ArithmeticError as exc:
         raise ValidationError({"amount": _("Enter a number.")}) from exc
     if amount < 0:

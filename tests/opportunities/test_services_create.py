@@ -238,3 +238,19 @@ def test_it_refuses_a_negative_amount(create, rep):
         create(by=rep, amount="-1")
     assert "amount" in excinfo.value.message_dict
     assert_nothing_saved()
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "1e999", "twelve"])
+def test_it_refuses_an_amount_that_is_not_a_number(create, rep, value):
+    with pytest.raises(ValidationError) as excinfo:
+        create(by=rep, amount=value)
+    assert "amount" in excinfo.value.message_dict
+    assert_nothing_saved()
+
+
+@pytest.mark.parametrize("value", ["NaN", "-Infinity", ""])
+def test_it_refuses_a_difficulty_that_is_not_a_number(create, manager, team, value):
+    with pytest.raises(ValidationError) as excinfo:
+        create(by=manager, team=team, customer=CustomerFactory(created_by=manager), difficulty=value)
+    assert "difficulty" in excinfo.value.message_dict
+    assert_nothing_saved()
