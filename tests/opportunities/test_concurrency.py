@@ -114,3 +114,24 @@ def test_it_lets_only_one_of_two_simultaneous_edits_of_the_same_version_win(deal
     winner = next(result for result in results if result is not None)
     deal.refresh_from_db()
     assert (deal.title, deal.version) == (winner.title, 2)
+
+
+def test_it_keeps_round_robin_fair_when_two_managers_distribute_at_once(
+    team, pipeline, source, customer, manager, admin, rep, other_rep
+):
+    from opportunities.services import opportunity_distribute
+    from tests.factories import UserFactory
+
+    team.members.add(UserFactory(username="third_rep"))
+    built = OpportunityFactory.build_batch(62, team=team, pipeline=pipeline, source=source, customer=customer)
+    ids = [deal.pk for deal in Opportunity.objects.bulk_create(built)]
+
+    def distribute(by, batch):
+        return lambda: opportunity_distribute(opportunity_ids=batch, team=team, strategy="round_robin", by=by)
+
+    # 31 each: a batch that started where the other one started would give one rep two extra deals.
+    results, errors = run_in_threads(distribute(manager, ids[:31]), distribute(admin, ids[31:]))
+
+    assert errors == [None, None]
+    counts = Counter(Opportunity.objects.filter(pk__in=ids).values_list("owner", flat=True))
+    assert sorted(counts.values()) == [20, 21, 21]
