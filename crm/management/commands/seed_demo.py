@@ -133,7 +133,8 @@ class Command(BaseCommand):
         if password is not None and not password.strip():
             raise CommandError("--password must not be empty.")
         password = password or secrets.token_urlsafe(9)
-        started = time.monotonic()
+        started = self.started = time.monotonic()
+        self.verbosity = options["verbosity"]
         self.rng = random.Random(SEED)  # noqa: S311 - reproducible demo data, not security
         with transaction.atomic():
             users = self._users(password)
@@ -143,6 +144,7 @@ class Command(BaseCommand):
             reasons = self._lost_reasons()
             self._rates()
             customers = self._customers(users)
+            self._log("reference data and customers ready")
             if Opportunity.objects.filter(pipeline__in=pipelines).exists():
                 created = None
             else:
@@ -607,7 +609,13 @@ class Command(BaseCommand):
                 # whole chain, so the pushes keep their spacing), then let the nightly job expire it.
                 self._shift_close_dates(plan, plan.final_close_date)
                 opportunities_expire_overdue()
+        self._log(f"{len(markers)} service calls done")
         self._backdate(markers, planned, plans)
+        self._log("history back-dated")
+
+    def _log(self, what: str) -> None:
+        if self.verbosity >= 2:
+            self.stdout.write(f"  {time.monotonic() - self.started:6.1f} s  {what}")
 
     def _shift_close_dates(self, plan: Plan, final: datetime.date) -> None:
         deal = Opportunity.objects.get(pk=plan.pk)
