@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -68,7 +68,10 @@ class TeamAdmin(ProtectedSummaryMixin, admin.ModelAdmin):
     def protected_counts(self, objs):
         return [
             (str(_("Opportunities of this team")), Opportunity.objects.filter(team__in=objs).count()),
-            (str(_("Assignments in its history")), Assignment.objects.filter(to_team__in=objs).count()),
+            (
+                str(_("Assignments in its history")),
+                Assignment.objects.filter(Q(to_team__in=objs) | Q(from_team__in=objs)).count(),
+            ),
         ]
 
 

@@ -137,3 +137,11 @@ def test_it_refuses_to_add_a_deactivated_person_to_a_team(admin_client_, team):
     assert response.status_code == 200
     assert "members" in response.context["adminform"].form.errors
     assert not Team.objects.filter(pk=team.pk, members=gone).exists()
+
+
+def test_it_refuses_to_delete_a_team_with_deals_and_says_why(admin_client_, team, deals):
+    url = reverse("admin:teams_team_delete", args=[team.pk])
+    response = admin_client_.post(url, {"post": "yes"})
+    assert response.status_code == 200
+    assert "Opportunities of this team: 4." in response.content.decode()
+    assert Team.objects.filter(pk=team.pk).exists()
