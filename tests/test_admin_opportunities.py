@@ -210,3 +210,17 @@ def test_it_filters_overdue_and_pool_deals(admin_client_, rep, deals):
     assert list(response.context["cl"].result_list) == [deals[0]]
     response = admin_client_.get(reverse(CHANGELIST), {"owner": "pool"})
     assert {deal.pk for deal in response.context["cl"].result_list} == {deals[0].pk, deals[2].pk, deals[3].pk}
+
+
+def test_it_rolls_back_the_service_when_the_page_is_shown_again_with_errors(admin_client_, deals):
+    deal = deals[0]
+    url = reverse("admin:opportunities_opportunity_change", args=[deal.pk])
+    data = change_form_data(admin_client_.get(url))
+    data["title"] = "Half-saved?"
+    del data["assignments-TOTAL_FORMS"]  # a broken inline: the page comes back with an error
+    response = admin_client_.post(url, data)
+    assert response.status_code == 200
+    assert response.context["errors"]
+    deal.refresh_from_db()
+    assert (deal.title, deal.version) != ("Half-saved?", 2)
+    assert not FieldChange.objects.filter(opportunity=deal).exists()
