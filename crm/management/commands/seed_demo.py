@@ -439,7 +439,8 @@ class Command(BaseCommand):
                 notes = STAGE_NOTES.get(stage.name, [("note", "跟进中。")])
                 if position == 0:
                     notes = FIRST_NOTES[plan.source.channel]
-                for _n in range(rng.choice([0, 1, 1])):
+                # Where the lead came from is always noted; later stages get a note about every other time.
+                for _n in range(1 if position == 0 else rng.choice([0, 1])):
                     kind, text = rng.choice(notes)
                     actions.append(("activity", {"kind": kind, "body": text}))
                 leaving = position < last or outcome == "won"
