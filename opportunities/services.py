@@ -667,14 +667,15 @@ def _enter_stage(opportunity: Opportunity, stage: Stage, *, by: User | None, now
 
 
 def _guard_exit(opportunity: Opportunity, target: Stage) -> None:
-    """Exit criteria guard progress: a forward move or a win. Moving back or losing is always allowed."""
+    """Exit criteria guard progress: a forward move or a win must meet the criteria of the stage
+    being left and of every gated stage it jumps over. Moving back or losing is always allowed."""
     current = opportunity.stage
     forward = target.kind == Stage.Kind.WON or (
         target.kind == Stage.Kind.OPEN and (target.order, target.pk) > (current.order, current.pk)
     )
     if not forward:
         return
-    missing = opportunity_unmet_exit_criteria(opportunity=opportunity, stage=current)
+    missing = opportunity_unmet_exit_criteria(opportunity=opportunity, stage=current, target=target)
     if missing:
         raise ValidationError(missing, code="exit_criteria")
 

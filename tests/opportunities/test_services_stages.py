@@ -409,6 +409,10 @@ def test_it_sets_the_probability_from_the_stage_on_every_path(
     assert deal.probability == 70  # create
     opportunity_move_stage(opportunity=deal, stage=stages["New"], by=rep)
     assert Opportunity.objects.get(pk=deal.pk).probability == 10  # move back
+    # Jumping forward over Sample needs its evidence, provided in the stage being left.
+    opportunity_add_activity(
+        opportunity=deal, by=rep, kind="sample", carrier="SF", tracking_number="SF1", files=[upload()]
+    )
     opportunity_move_stage(opportunity=deal, stage=stages["Quote"], by=rep)
     assert Opportunity.objects.get(pk=deal.pk).probability == 70  # move forward
     opportunity_close(opportunity=deal, outcome=LOST, by=rep, lost_reason=lost_reason)
@@ -418,3 +422,33 @@ def test_it_sets_the_probability_from_the_stage_on_every_path(
     opportunity_close(opportunity=deal, outcome=WON, by=rep)
     assert Opportunity.objects.get(pk=deal.pk).probability == 100  # close as won
     assert [row[3] for row in stage_changes(deal)] == [70, 10, 70, 0, 70, 100]
+
+
+def test_it_refuses_to_jump_over_a_gated_stage_without_its_evidence(make_deal, rep, stages):
+    deal = make_deal(owner=rep, stage=stages["New"])
+    before = snapshot(deal)
+    with pytest.raises(ValidationError) as excinfo:
+        opportunity_move_stage(opportunity=deal, stage=stages["Quote"], by=rep)
+    assert any("Sample" in message for message in excinfo.value.messages)
+    assert snapshot(deal) == before
+
+
+def test_it_closes_the_back_and_forth_bypass_of_a_gate(make_deal, rep, stages):
+    # Sample → New → Quote must not skip the sample evidence that Sample → Quote would need.
+    deal = make_deal(owner=rep, stage=stages["Sample"], amount="100")
+    opportunity_move_stage(opportunity=deal, stage=stages["New"], by=rep)
+    with pytest.raises(ValidationError):
+        opportunity_move_stage(opportunity=deal, stage=stages["Quote"], by=rep)
+    with pytest.raises(ValidationError):
+        opportunity_close(opportunity=deal, outcome=WON, by=rep)
+    assert Opportunity.objects.get(pk=deal.pk).stage == stages["New"]
+
+
+def test_it_lets_evidence_recorded_in_the_gated_stage_count_after_going_back(make_deal, rep, stages):
+    deal = make_deal(owner=rep, stage=stages["Sample"], amount="100")
+    opportunity_add_activity(
+        opportunity=deal, by=rep, kind="sample", carrier="DHL", tracking_number="DHL9", files=[upload()]
+    )
+    opportunity_move_stage(opportunity=deal, stage=stages["New"], by=rep)
+    opportunity_move_stage(opportunity=deal, stage=stages["Quote"], by=rep)
+    assert Opportunity.objects.get(pk=deal.pk).stage == stages["Quote"]
