@@ -16,6 +16,8 @@ the service ran, and DRF's own messages are lazy translations.
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -34,6 +36,14 @@ def validation_error_detail(error: DjangoValidationError) -> dict[str, list[str]
     return {non_field_key: error.messages}
 
 
+def validation_error_renamed(error: DjangoValidationError, renames: dict[str, str]) -> DjangoValidationError:
+    """The same error with some field keys renamed, where a service names a field differently
+    from the API (e.g. the reassign service says ``owner`` for the API's ``to_owner``)."""
+    if not hasattr(error, "error_dict"):
+        return error
+    return DjangoValidationError({renames.get(field, field): errors for field, errors in error.error_dict.items()})
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, ConflictError):
         return Response(
@@ -47,3 +57,14 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, ObjectDoesNotExist):
         exc = exceptions.NotFound()
     return exception_handler(exc, context)
+
+
+def not_found(request, exception=None):
+    """The project's 404 page: JSON under /api/ (a URL no route matches, e.g. ``/api/opportunities/-1/history/``),
+    Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        detail = str(exceptions.NotFound.default_detail)
+        return JsonResponse(
+            {"detail": detail}, status=status.HTTP_404_NOT_FOUND, json_dumps_params={"ensure_ascii": False}
+        )
+    return defaults.page_not_found(request, exception)

@@ -15,6 +15,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler404 = "crm.api_errors.not_found"
+
 admin.site.site_header = "Jihui 机会 CRM"
 admin.site.site_title = "Jihui CRM"
 

@@ -3,6 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from crm.filtersets import IdFilter
 from customers.models import Contact, Customer
 
 
@@ -16,7 +17,7 @@ class CustomerFilterSet(django_filters.FilterSet):
 
 
 class ContactFilterSet(django_filters.FilterSet):
-    customer = django_filters.NumberFilter(field_name="customer", label=_("Customer id"))
+    customer = IdFilter(field_name="customer", label=_("Customer id"))
 
     class Meta:
         model = Contact

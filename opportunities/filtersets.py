@@ -5,17 +5,11 @@ caller cannot see simply matches nothing: never an error that would tell it exis
 """
 
 import django_filters
-from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.filtersets import IdFilter
 from opportunities.models import Activity, LostReason, Opportunity
 from opportunities.selectors import opportunity_stale_q
-
-
-class IdFilter(django_filters.NumberFilter):
-    """A whole-number id (NumberFilter alone would accept 1.5 and quietly round it)."""
-
-    field_class = forms.IntegerField
 
 
 class OpportunityFilterSet(django_filters.FilterSet):

@@ -3,11 +3,12 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from crm.filtersets import IdFilter
 from teams.models import Team, User
 
 
 class UserFilterSet(django_filters.FilterSet):
-    team = django_filters.NumberFilter(field_name="teams", label=_("Member of the team with this id"))
+    team = IdFilter(field_name="teams", label=_("Member of the team with this id"))
 
     class Meta:
         model = User

@@ -1,6 +1,7 @@
 """Customer and contact representations; input serializers check shape only — the services
 in customers/services.py decide and write."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from customers.models import Contact, Customer
@@ -8,6 +9,9 @@ from customers.selectors import customers_visible_to
 
 
 class CustomerSerializer(serializers.ModelSerializer):
+    # Blank when unknown: a plain string, since an empty value is not a valid "uri" format.
+    website = serializers.CharField(read_only=True, help_text=_("A URL, or empty."))
+
     class Meta:
         model = Customer
         fields = ["id", "name", "country", "website", "industry", "notes", "created_at", "updated_at"]
@@ -22,6 +26,7 @@ class CustomerCreateSerializer(serializers.ModelSerializer):
 
 class ContactSerializer(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
+    email = serializers.CharField(read_only=True, help_text=_("An e-mail address, or empty."))
 
     class Meta:
         model = Contact

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from crm.dates import company_today
+from crm.filtersets import ID_MAX
 from customers.models import Contact, Customer
 from customers.selectors import contacts_visible_to, customers_visible_to
 from opportunities.models import Activity, Attachment, LostReason, Opportunity
@@ -270,7 +271,7 @@ class ReopenSerializer(_VersionedActionSerializer):
 class OpportunityIdsField(serializers.ListField):
     """Opportunity ids, all of which the caller must see (one query, however many)."""
 
-    child = serializers.IntegerField(min_value=1)
+    child = serializers.IntegerField(min_value=1, max_value=ID_MAX)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("allow_empty", False)

@@ -17,6 +17,9 @@ class UserBriefSerializer(serializers.ModelSerializer):
 
 
 class UserSerializer(UserBriefSerializer):
+    # Blank when unknown: a plain string, since an empty value is not a valid "email" format.
+    email = serializers.CharField(read_only=True, help_text=_("An e-mail address, or empty."))
+
     class Meta:
         model = User
         fields = ["id", "username", "name", "first_name", "last_name", "email", "is_active"]
@@ -46,6 +49,7 @@ class MyTeamSerializer(serializers.Serializer):
 
 class MeSerializer(serializers.ModelSerializer):
     name = serializers.SerializerMethodField()
+    email = serializers.CharField(read_only=True, help_text=_("An e-mail address, or empty."))
     role = serializers.ChoiceField(
         choices=User.Role.choices,
         read_only=True,

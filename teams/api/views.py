@@ -6,6 +6,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from crm.api_docs import DETAIL_ERRORS, ERROR_400, ERROR_429, LIST_ERRORS, READ_ERRORS
 from teams.api.serializers import MeSerializer, TeamSerializer, TokenSerializer, UserSerializer
@@ -16,6 +17,9 @@ from teams.selectors import teams_visible_to, users_assignable_by
 
 class TokenObtainView(ObtainAuthToken):
     """Exchange a username and password for the caller's API token (the same token every time)."""
+
+    # DRF leaves this view unthrottled; it is the one that most needs it (password guessing).
+    throttle_classes = api_settings.DEFAULT_THROTTLE_CLASSES
 
     @extend_schema(
         operation_id="auth_token_create",
