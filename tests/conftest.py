@@ -76,3 +76,80 @@ def source(db):
 @pytest.fixture
 def lost_reason(db):
     return LostReasonFactory(name="Price too high")
+
+
+# --- API -------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts():
+    """Throttling counts requests in the cache: start every test from zero so the suite is
+    never throttled by the tests that ran before."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def api_client():
+    """An anonymous API client."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def api_as():
+    """``api_as(user)``: an API client signed in as ``user`` (no auth query per request)."""
+    from rest_framework.test import APIClient
+
+    def make(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def customer(rep):
+    """A customer recorded by ``rep``."""
+    from tests.factories import CustomerFactory
+
+    return CustomerFactory(name="Hamburg Valves GmbH", created_by=rep)
+
+
+@pytest.fixture
+def deal(team, pipeline, source, rep, customer):
+    """An open opportunity of ``rep`` in ``team``, created through the service (with its history)."""
+    import datetime
+
+    from crm.dates import company_today
+    from opportunities.services import opportunity_create
+
+    return opportunity_create(
+        by=rep, title="Ball valves for Hamburg", customer=customer, pipeline=pipeline, source=source,
+        expected_close_date=company_today() + datetime.timedelta(days=30), team=team, amount="1000.00",
+    )
+
+
+@pytest.fixture
+def outsider_deal(other_team, pipeline, source, outsider_rep):
+    """An open opportunity of ``outsider_rep`` in ``other_team``."""
+    import datetime
+
+    from crm.dates import company_today
+    from opportunities.services import opportunity_create
+    from tests.factories import CustomerFactory
+
+    buyer = CustomerFactory(name="Lyon Pompes SA", created_by=outsider_rep)
+    return opportunity_create(
+        by=outsider_rep, title="Pumps for Lyon", customer=buyer, pipeline=pipeline, source=source,
+        expected_close_date=company_today() + datetime.timedelta(days=30), team=other_team,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests create many users; the production hasher would spend most of the suite's time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
