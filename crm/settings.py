@@ -262,7 +262,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "crm.api_filters.DescribedSearchFilter",
         "crm.api_filters.StableOrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
