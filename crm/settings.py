@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "crm",
     "teams",
     "customers",
@@ -252,19 +253,73 @@ globals().update(email_settings(env_str("EMAIL_URL", f"file://{VAR_DIR / 'mail'}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Jihui CRM <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+
 # --- API --------------------------------------------------------------------------
+def env_throttle_rate(name: str, default: str) -> str:
+    """A DRF throttle rate such as ``60/min``; anything DRF would choke on later fails now."""
+    raw = env_str(name, default).strip()
+    count, _sep, period = raw.partition("/")
+    if not count.isdigit() or not period or period[0] not in "smhd":
+        raise ImproperlyConfigured(f"{name} must look like 60/min (per s, min, hour or day), not {raw!r}")
+    return raw
+
+
 REST_FRAMEWORK = {
+    # Token first: an unauthenticated call gets 401 with ``WWW-Authenticate: Token``, not a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "crm.api_pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "crm.api_filters.DescribedSearchFilter",
+        "crm.api_filters.StableOrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "crm.api_throttling.AnonRateThrottle",
+        "crm.api_throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_throttle_rate("API_THROTTLE_ANON", "60/min"),
+        "user": env_throttle_rate("API_THROTTLE_USER", "1200/min"),
+    },
+    "EXCEPTION_HANDLER": "crm.api_errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Jihui CRM API",
+    "DESCRIPTION": (
+        "Sales opportunities, their history and evidence, scoped exactly like the pages: a rep sees "
+        "their own deals, a manager their teams', an admin everything. Authenticate with "
+        "`Authorization: Token <token>` (from `POST /api/auth/token/`) or a browser session. "
+        "Errors are JSON in the caller's language (`Accept-Language: zh-hans` or `en`)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request components: uploads are binary in requests, read-only fields stay out of them.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from our own static files: no CDN at run time (see DESIGN.md).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "OpportunityStatusEnum": "opportunities.models.Opportunity.Status",
+        "StageKindEnum": "stages.models.Stage.Kind",
+        "ActivityKindEnum": "opportunities.models.Activity.Kind",
+        "SourceChannelEnum": "sources.models.LeadSource.Channel",
+        "UserRoleEnum": "teams.models.User.Role",
+        "TimelineEventTypeEnum": "opportunities.selectors.TIMELINE_EVENT_TYPES",
+        "DistributionStrategyEnum": "opportunities.api.serializers.DISTRIBUTION_STRATEGY_CHOICES",
+        "CloseOutcomeEnum": "opportunities.api.serializers.CLOSE_OUTCOME_CHOICES",
+        "StageRequiredFieldEnum": "stages.api.serializers.STAGE_REQUIRED_FIELD_CHOICES",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "crm.api_docs.postprocess_schema",
+    ],
 }
 
 # --- Security -------------------------------------------------------------------

@@ -11,8 +11,11 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("opportunities/", include("opportunities.urls")),
+    path("api/", include("crm.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "crm.api_errors.not_found"
 
 admin.site.site_header = "Jihui 机会 CRM"
 admin.site.site_title = "Jihui CRM"

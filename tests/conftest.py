@@ -112,6 +112,39 @@ def make_deal(team, pipeline, source, customer):
     return make
 
 
+# --- API -------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts():
+    """Throttling counts requests in the cache: start every test from zero so the suite is
+    never throttled by the tests that ran before."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def api_client():
+    """An anonymous API client."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def api_as():
+    """``api_as(user)``: an API client signed in as ``user`` (no auth query per request)."""
+    from rest_framework.test import APIClient
+
+    def make(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return make
+
+
 @pytest.fixture
 def deal(make_deal, rep):
     """An open deal owned by ``rep`` in stage New (10 %), due in 30 days."""
@@ -122,3 +155,19 @@ def deal(make_deal, rep):
 def _fast_password_hasher(settings):
     # PBKDF2 at full strength costs ~0.3 s per user; the fixture cast alone creates six.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def outsider_deal(other_team, pipeline, source, outsider_rep):
+    """An open opportunity of ``outsider_rep`` in ``other_team``, made through the service."""
+    import datetime
+
+    from crm.dates import company_today
+    from opportunities.services import opportunity_create
+    from tests.factories import CustomerFactory
+
+    buyer = CustomerFactory(name="Lyon Pompes SA", created_by=outsider_rep)
+    return opportunity_create(
+        by=outsider_rep, title="Pumps for Lyon", customer=buyer, pipeline=pipeline, source=source,
+        expected_close_date=company_today() + datetime.timedelta(days=30), team=other_team,
+    )

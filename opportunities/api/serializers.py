@@ -1,0 +1,467 @@
+"""Opportunity representations and the input of every opportunity endpoint.
+
+Input serializers check the *shape* of a request (types, lengths, which ids exist for the
+caller); every rule — who may set what, dates, exit criteria, versions — is decided by the
+services in opportunities/services.py, which the views call with ``validated_data``.
+"""
+
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from crm.dates import company_today
+from crm.filtersets import ID_MAX
+from customers.models import Contact, Customer
+from customers.selectors import contacts_visible_to, customers_visible_to
+from opportunities.models import Activity, Attachment, LostReason, Opportunity
+from opportunities.selectors import TIMELINE_EVENT_TYPES, opportunities_visible_to, opportunity_is_stale
+from opportunities.services import DistributionStrategy
+from sources.models import LeadSource
+from stages.api.serializers import StageBriefSerializer
+from stages.models import Pipeline, Stage
+from teams.api.serializers import TeamBriefSerializer, UserBriefSerializer
+from teams.models import Team, User
+
+CLOSE_OUTCOME_CHOICES = [(Opportunity.Status.WON, _("Won")), (Opportunity.Status.LOST, _("Lost"))]
+DISTRIBUTION_STRATEGY_CHOICES = [
+    (DistributionStrategy.ROUND_ROBIN, _("Round-robin")),
+    (DistributionStrategy.LEAST_LOADED, _("Least-loaded")),
+]
+
+# --- reference data -------------------------------------------------------------------------
+
+
+class LostReasonSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LostReason
+        fields = ["id", "name", "order", "is_active"]
+        read_only_fields = fields
+
+
+class LostReasonBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LostReason
+        fields = ["id", "name"]
+
+
+# --- opportunities ------------------------------------------------------------------------
+
+
+class OpportunitySerializer(serializers.ModelSerializer):
+    """An opportunity as every endpoint answers it. Related objects are ids (what PATCH takes),
+    each with a read-only ``*_name`` for display."""
+
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    contact_name = serializers.CharField(source="contact.name", read_only=True, allow_null=True)
+    pipeline_name = serializers.CharField(source="pipeline.name", read_only=True)
+    stage_name = serializers.CharField(source="stage.name", read_only=True)
+    owner_name = serializers.SerializerMethodField()
+    team_name = serializers.CharField(source="team.name", read_only=True)
+    source_name = serializers.CharField(source="source.name", read_only=True)
+    lost_reason_name = serializers.CharField(source="lost_reason.name", read_only=True, allow_null=True)
+    is_stale = serializers.SerializerMethodField(
+        help_text=_("Open and idle longer than its stage's idle limit (rotting days), in company time.")
+    )
+
+    class Meta:
+        model = Opportunity
+        fields = [
+            "id",
+            "title",
+            "description",
+            "customer",
+            "customer_name",
+            "contact",
+            "contact_name",
+            "pipeline",
+            "pipeline_name",
+            "stage",
+            "stage_name",
+            "status",
+            "owner",
+            "owner_name",
+            "team",
+            "team_name",
+            "source",
+            "source_name",
+            "amount",
+            "currency",
+            "exchange_rate",
+            "amount_base",
+            "probability",
+            "probability_is_manual",
+            "difficulty",
+            "is_new_customer",
+            "is_new_product",
+            "expected_close_date",
+            "close_date_pushes",
+            "stage_entered_at",
+            "last_activity_at",
+            "is_stale",
+            "closed_at",
+            "close_reason",
+            "lost_reason",
+            "lost_reason_name",
+            "created_by",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @cached_property
+    def _today(self):
+        return company_today()
+
+    def get_owner_name(self, opportunity: Opportunity) -> str | None:
+        owner = opportunity.owner
+        return (owner.get_full_name() or owner.username) if owner else None
+
+    def get_is_stale(self, opportunity: Opportunity) -> bool:
+        return opportunity_is_stale(opportunity=opportunity, today=self._today)
+
+
+class _ScopedRelationsMixin:
+    """Customers and contacts are offered only among those the caller can see: another rep's
+    customer is "does not exist", exactly like a made-up id."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            if "customer" in self.fields:
+                self.fields["customer"].queryset = customers_visible_to(user=request.user)
+            if "contact" in self.fields:
+                self.fields["contact"].queryset = contacts_visible_to(user=request.user)
+
+
+class OpportunityCreateSerializer(_ScopedRelationsMixin, serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.none())
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none(), required=False, allow_null=True)
+    pipeline = serializers.PrimaryKeyRelatedField(queryset=Pipeline.objects.all())
+    stage = serializers.PrimaryKeyRelatedField(
+        queryset=Stage.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("An open stage of the pipeline; default its first."),
+    )
+    source = serializers.PrimaryKeyRelatedField(queryset=LeadSource.objects.all())
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("Default: the owner's (or your) only team."),
+    )
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("Managers only; empty puts the deal in the team's unassigned pool. A rep's deals are their own."),
+    )
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
+    currency = serializers.CharField(max_length=3, required=False, help_text=_("ISO code; default CNY."))
+    expected_close_date = serializers.DateField(help_text=_("Today or later (company time zone)."))
+    probability = serializers.IntegerField(
+        min_value=0, max_value=100, required=False, help_text=_("Managers only: a manual override of the stage's.")
+    )
+    difficulty = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        required=False,
+        help_text=_("Managers only: 0.10–10.00, scales the owner's incentive; default 1.00."),
+    )
+    is_new_customer = serializers.BooleanField(required=False, help_text=_("Managers only: incentive bonus flag."))
+    is_new_product = serializers.BooleanField(required=False, help_text=_("Managers only: incentive bonus flag."))
+
+
+class OpportunityUpdateSerializer(_ScopedRelationsMixin, serializers.Serializer):
+    """A PATCH: only the fields sent change. ``version`` is required (optimistic locking)."""
+
+    version = serializers.IntegerField(
+        min_value=1, help_text=_("The version you read. If the deal changed since, you get 409 and nothing changes.")
+    )
+    reason = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        help_text=_("Why — recorded with a new expected close date or a new owner."),
+    )
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(allow_blank=True)
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.none())
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none(), allow_null=True)
+    source = serializers.PrimaryKeyRelatedField(queryset=LeadSource.objects.all())
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    currency = serializers.CharField(max_length=3)
+    expected_close_date = serializers.DateField(
+        help_text=_("Recorded as a close-date change; a later date counts as a push.")
+    )
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(),
+        allow_null=True,
+        help_text=_("Managers only: hand the deal to this member of its team (null: the team's pool)."),
+    )
+    probability = serializers.IntegerField(min_value=0, max_value=100, help_text=_("Managers only: manual override."))
+    probability_is_manual = serializers.BooleanField(
+        help_text=_("Managers only: false hands the probability back to the stage.")
+    )
+    difficulty = serializers.DecimalField(max_digits=4, decimal_places=2, help_text=_("Managers only: 0.10–10.00."))
+    is_new_customer = serializers.BooleanField(help_text=_("Managers only."))
+    is_new_product = serializers.BooleanField(help_text=_("Managers only."))
+
+    def validate(self, attrs):
+        # Validated as a partial update (absent fields stay as they are), but the version must come.
+        if "version" not in attrs:
+            raise serializers.ValidationError({"version": [self.fields["version"].error_messages["required"]]})
+        return attrs
+
+
+class _VersionedActionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        min_value=1, required=False, help_text=_("Optional: the version you read; a stale one gets 409.")
+    )
+
+
+class MoveSerializer(_VersionedActionSerializer):
+    stage = serializers.PrimaryKeyRelatedField(
+        queryset=Stage.objects.all(), help_text=_("A stage of the same pipeline.")
+    )
+    note = serializers.CharField(required=False, allow_blank=True)
+    lost_reason = serializers.PrimaryKeyRelatedField(
+        queryset=LostReason.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("Required when moving to a lost stage."),
+    )
+    won_amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text=_("When moving to the won stage: the final amount, in the deal's currency."),
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, help_text=_("When closing: why."))
+
+
+class CloseSerializer(_VersionedActionSerializer):
+    outcome = serializers.ChoiceField(choices=CLOSE_OUTCOME_CHOICES)
+    lost_reason = serializers.PrimaryKeyRelatedField(
+        queryset=LostReason.objects.all(), required=False, allow_null=True, help_text=_("Required when lost.")
+    )
+    reason = serializers.CharField(required=False, allow_blank=True)
+    won_amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text=_("When won: the final amount, in the deal's currency."),
+    )
+
+
+class ReopenSerializer(_VersionedActionSerializer):
+    expected_close_date = serializers.DateField(
+        required=False, allow_null=True, help_text=_("Today or later; default the current one if not past.")
+    )
+    reason = serializers.CharField(required=False, allow_blank=True)
+
+
+class OpportunityIdsField(serializers.ListField):
+    """Opportunity ids, all of which the caller must see (one query, however many)."""
+
+    child = serializers.IntegerField(min_value=1, max_value=ID_MAX)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_empty", False)
+        kwargs.setdefault("max_length", 10000)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        ids = sorted(set(super().to_internal_value(data)))
+        visible = set(
+            opportunities_visible_to(user=self.context["request"].user).filter(pk__in=ids).values_list("pk", flat=True)
+        )
+        missing = [pk for pk in ids if pk not in visible]
+        if missing:
+            raise serializers.ValidationError(
+                _("Unknown opportunities: %(ids)s.") % {"ids": ", ".join(map(str, missing[:20]))}
+            )
+        return ids
+
+
+class AssignSerializer(serializers.Serializer):
+    opportunities = OpportunityIdsField(help_text=_("Ids of open opportunities you can see."))
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("Give them all to this rep (null: back to the team's pool). Omit when using `strategy`."),
+    )
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("With `strategy`: the team whose reps receive them. With `owner`: move them to this team too."),
+    )
+    strategy = serializers.ChoiceField(
+        choices=DISTRIBUTION_STRATEGY_CHOICES,
+        required=False,
+        help_text=_("Spread them over the team's active reps instead of giving them to one owner."),
+    )
+    reps = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(),
+        many=True,
+        required=False,
+        help_text=_("With `strategy`: only these members of the team."),
+    )
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        if "strategy" in attrs:
+            if attrs.get("team") is None:
+                raise serializers.ValidationError({"team": [_("Choose the team whose reps receive the deals.")]})
+        elif "owner" not in attrs:
+            raise serializers.ValidationError(
+                {"owner": [_("Choose an owner (null for the team's pool), or a team and a strategy.")]}
+            )
+        return attrs
+
+
+class DistributionSerializer(serializers.Serializer):
+    owner = serializers.IntegerField(help_text=_("User id"))
+    count = serializers.IntegerField()
+
+
+class AssignResultSerializer(serializers.Serializer):
+    assigned = serializers.IntegerField(help_text=_("How many opportunities changed hands."))
+    distribution = DistributionSerializer(
+        many=True, required=False, help_text=_("With `strategy`: how many each rep received.")
+    )
+
+
+class ReassignSerializer(serializers.Serializer):
+    from_owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), help_text=_("The rep whose open deals move (e.g. who is leaving).")
+    )
+    to_owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(),
+        allow_null=True,
+        help_text=_("The successor; null returns the deals to each team's pool."),
+    )
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
+class ReassignResultSerializer(serializers.Serializer):
+    reassigned = serializers.IntegerField(help_text=_("How many open opportunities moved."))
+
+
+# --- activities, attachments, history ----------------------------------------------------
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField(help_text=_("Scoped: only users who see the deal get the file."))
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "original_name",
+            "content_type",
+            "size",
+            "is_image",
+            "stage",
+            "uploaded_by",
+            "created_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, attachment: Attachment) -> str:
+        url = reverse("api:attachment-download", kwargs={"pk": attachment.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    stage_name = serializers.CharField(source="stage.name", read_only=True)
+    author = UserBriefSerializer(read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id",
+            "opportunity",
+            "stage",
+            "stage_name",
+            "kind",
+            "body",
+            "carrier",
+            "tracking_number",
+            "occurred_at",
+            "author",
+            "created_at",
+            "attachments",
+        ]
+        read_only_fields = fields
+
+
+class ActivityCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Activity.Kind.choices)
+    body = serializers.CharField(required=False, allow_blank=True, help_text=_("What happened."))
+    carrier = serializers.CharField(max_length=100, required=False, allow_blank=True, help_text=_("Courier."))
+    tracking_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    occurred_at = serializers.DateTimeField(required=False, help_text=_("Default: now. Not in the future."))
+    files = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        max_length=20,
+        help_text=_("Evidence: photos, PDF, Office documents, text or ZIP; repeat the field for several files."),
+    )
+
+
+class TimelineEventSerializer(serializers.Serializer):
+    """One event of an opportunity's history. Which detail fields are present depends on ``type``."""
+
+    type = serializers.ChoiceField(choices=[(name, name) for name in TIMELINE_EVENT_TYPES])
+    at = serializers.DateTimeField()
+    by = UserBriefSerializer(allow_null=True, help_text=_("Who did it; null for the system (e.g. expiry)."))
+    # created
+    stage = StageBriefSerializer(required=False, allow_null=True, help_text=_("created: the first stage."))
+    probability = serializers.IntegerField(
+        required=False, allow_null=True, help_text=_("created: the first probability.")
+    )
+    # assigned
+    from_owner = UserBriefSerializer(required=False, allow_null=True, help_text=_("assigned: null from the pool."))
+    to_owner = UserBriefSerializer(required=False, allow_null=True, help_text=_("assigned: null to the pool."))
+    from_team = TeamBriefSerializer(required=False, allow_null=True, help_text=_("assigned"))
+    to_team = TeamBriefSerializer(required=False, allow_null=True, help_text=_("assigned"))
+    reason = serializers.CharField(
+        required=False, allow_blank=True, help_text=_("assigned, close_date_changed, won, lost, expired, reopened")
+    )
+    # stage_changed
+    from_stage = StageBriefSerializer(required=False, allow_null=True, help_text=_("stage_changed"))
+    to_stage = StageBriefSerializer(required=False, help_text=_("stage_changed"))
+    probability_before = serializers.IntegerField(required=False, allow_null=True, help_text=_("stage_changed"))
+    probability_after = serializers.IntegerField(required=False, help_text=_("stage_changed"))
+    note = serializers.CharField(required=False, allow_blank=True, help_text=_("stage_changed"))
+    # close_date_changed
+    old_date = serializers.DateField(required=False, allow_null=True, help_text=_("close_date_changed"))
+    new_date = serializers.DateField(required=False, help_text=_("close_date_changed"))
+    is_push = serializers.BooleanField(required=False, help_text=_("close_date_changed: moved later (counted)."))
+    # field_changed
+    field = serializers.CharField(required=False, help_text=_("field_changed: which field."))
+    old_value = serializers.CharField(required=False, allow_blank=True, help_text=_("field_changed, as text"))
+    new_value = serializers.CharField(required=False, allow_blank=True, help_text=_("field_changed, as text"))
+    # won, lost, expired, reopened
+    from_status = serializers.ChoiceField(
+        choices=Opportunity.Status.choices, required=False, help_text=_("won, lost, expired, reopened")
+    )
+    lost_reason = LostReasonBriefSerializer(required=False, allow_null=True, help_text=_("lost"))
+    owner = UserBriefSerializer(
+        required=False, allow_null=True, help_text=_("won, lost, expired, reopened: the owner at that moment.")
+    )
+    # activity
+    activity = ActivitySerializer(required=False, help_text=_("activity: with its attachments."))
