@@ -36,14 +36,6 @@ def validation_error_detail(error: DjangoValidationError) -> dict[str, list[str]
     return {non_field_key: error.messages}
 
 
-def validation_error_renamed(error: DjangoValidationError, renames: dict[str, str]) -> DjangoValidationError:
-    """The same error with some field keys renamed, where a service names a field differently
-    from the API (e.g. the reassign service says ``owner`` for the API's ``to_owner``)."""
-    if not hasattr(error, "error_dict"):
-        return error
-    return DjangoValidationError({renames.get(field, field): errors for field, errors in error.error_dict.items()})
-
-
 def api_exception_handler(exc, context):
     if isinstance(exc, ConflictError):
         return Response(

@@ -44,10 +44,12 @@ from teams.visibility import (
     can_edit_opportunity,
     can_manage_opportunity,
     customer_visibility_q,
+    user_is_admin,
     user_manages_team,
 )
 
 OPEN = Opportunity.Status.OPEN
+EARLIEST_ACTIVITY = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 BASE_CURRENCY = "CNY"
 CENT = Decimal("0.01")
 
@@ -206,14 +208,14 @@ def _apply_amount(opportunity: Opportunity, amount: Decimal | None, currency: st
     opportunity.amount_base = None if amount is None else (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _check_owner_in_team(owner: User | None, team: Team) -> None:
+def _check_owner_in_team(owner: User | None, team: Team, *, field: str = "owner") -> None:
     if owner is None:
         return
     if not owner.is_active:
-        raise ValidationError({"owner": _("%(user)s is deactivated.") % {"user": owner}})
+        raise ValidationError({field: _("%(user)s is deactivated.") % {"user": owner}})
     if not team.members.filter(pk=owner.pk).exists():
         raise ValidationError(
-            {"owner": _("%(user)s is not a member of the team %(team)s.") % {"user": owner, "team": team}}
+            {field: _("%(user)s is not a member of the team %(team)s.") % {"user": owner, "team": team}}
         )
 
 
@@ -633,11 +635,15 @@ def opportunity_reassign_all(*, from_owner: User, to_owner: User | None, by: Use
         raise ValidationError({"to_owner": _("Choose a different person to take over.")})
     rows = list(Opportunity.objects.select_for_update().filter(owner=from_owner, status=OPEN).order_by("pk"))
     if not rows:
+        # Nothing moves, but the answer still tells whether this person has open deals: only
+        # someone who manages one of their teams (or an admin) may ask.
+        if not user_is_admin(by) and not Team.objects.filter(members=from_owner, managers=by).exists():
+            raise PermissionDenied(_("Only a manager of the team can assign its opportunities."))
         return 0
     team_ids = {row.team_id for row in rows}
     _require_manage_teams(by, team_ids)
     for team in Team.objects.filter(pk__in=team_ids):
-        _check_owner_in_team(to_owner, team)
+        _check_owner_in_team(to_owner, team, field="to_owner")
     return _write_assignments(rows, dict.fromkeys((row.pk for row in rows), to_owner), team=None, by=by, reason=reason)
 
 
@@ -1029,6 +1035,8 @@ def opportunity_add_activity(
     occurred_at = occurred_at or now
     if occurred_at > now + datetime.timedelta(minutes=5):
         raise ValidationError({"occurred_at": _("An activity cannot be logged in the future.")})
+    if occurred_at < EARLIEST_ACTIVITY:
+        raise ValidationError({"occurred_at": _("Check the date: that is before the year 2000.")})
     file_errors = []
     checked = []
     for upload in files:

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from teams.models import Team, User
-from teams.visibility import _is_admin, user_manages_team
+from teams.visibility import user_is_admin, user_manages_team
 
 
 @transaction.atomic
@@ -19,7 +19,7 @@ def user_deactivate(*, user: User, by: User, successor: User | None = None, reas
     teams = list(user.teams.all()) + list(user.managed_teams.all())
     # A manager may only let go of people inside their own teams: someone in no team (or an
     # administrator) is for administrators alone — all() of no teams would otherwise say yes.
-    if not _is_admin(by) and (
+    if not user_is_admin(by) and (
         user.is_staff or user.is_superuser or not teams or not all(user_manages_team(by, team.pk) for team in teams)
     ):
         raise PermissionDenied(_("Only a manager of all their teams can deactivate this person."))

@@ -14,7 +14,7 @@ check single rows with the ``can_*`` functions. Both read the same rules.
 from django.db.models import Exists, OuterRef, Q
 
 
-def _is_admin(user) -> bool:
+def user_is_admin(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser))
 
 
@@ -41,7 +41,7 @@ def pool_team_ids(user):
 def opportunity_visibility_q(user, prefix: str = "") -> Q:
     if not _is_active(user):
         return Q(pk__in=[])
-    if _is_admin(user):
+    if user_is_admin(user):
         return Q()
     return (
         Q(**{f"{prefix}owner": user})
@@ -53,7 +53,7 @@ def opportunity_visibility_q(user, prefix: str = "") -> Q:
 def customer_visibility_q(user) -> Q:
     if not _is_active(user):
         return Q(pk__in=[])
-    if _is_admin(user):
+    if user_is_admin(user):
         return Q()
     from opportunities.models import Opportunity
 
@@ -66,7 +66,7 @@ def attachment_visibility_q(user) -> Q:
 
 
 def user_manages_team(user, team_id: int) -> bool:
-    if _is_admin(user):
+    if user_is_admin(user):
         return True
     if not _is_active(user):
         return False

@@ -2,7 +2,6 @@
 and answers the row re-read through the visibility selector; the services decide every rule
 and crm/api_errors.py turns their errors into 400 / 403 / 409 answers."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -19,7 +18,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api_docs import DETAIL_ERRORS, LIST_ERRORS, VERSIONED_WRITE_ERRORS, WRITE_ERRORS
-from crm.api_errors import validation_error_renamed
 from opportunities.api.serializers import (
     ActivityCreateSerializer,
     ActivitySerializer,
@@ -215,12 +213,9 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=False, methods=["post"])
     def reassign(self, request):
         data = self._input(ReassignSerializer)
-        try:
-            moved = opportunity_reassign_all(
-                from_owner=data["from_owner"], to_owner=data["to_owner"], by=request.user, reason=data.get("reason", "")
-            )
-        except DjangoValidationError as exc:
-            raise validation_error_renamed(exc, {"owner": "to_owner"}) from exc
+        moved = opportunity_reassign_all(
+            from_owner=data["from_owner"], to_owner=data["to_owner"], by=request.user, reason=data.get("reason", "")
+        )
         return Response({"reassigned": moved})
 
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 
-from crm.api_errors import api_exception_handler, validation_error_renamed
+from crm.api_errors import api_exception_handler
 from crm.exceptions import ConflictError
 from crm.settings import env_throttle_rate
 
@@ -97,8 +97,3 @@ def test_it_keeps_the_services_reason_for_403():
 def test_it_maps_a_conflict_to_409_with_the_current_version():
     response = api_exception_handler(ConflictError(current_version=7), {})
     assert response.status_code == 409 and response.data["current_version"] == 7 and response.data["detail"]
-
-
-def test_it_renames_fields_the_service_names_differently():
-    renamed = validation_error_renamed(DjangoValidationError({"owner": "Not in the team."}), {"owner": "to_owner"})
-    assert renamed.message_dict == {"to_owner": ["Not in the team."]}

@@ -181,7 +181,13 @@ def test_it_answers_401_to_anonymous_assignment(api_client, deal):
     assert api_client.post(REASSIGN, {}, format="json").status_code == 401
 
 
-def test_it_reassigns_nothing_from_someone_without_open_deals(api_as, manager):
-    nobody = UserFactory(username="idle")
-    response = api_as(manager).post(REASSIGN, {"from_owner": nobody.pk, "to_owner": None}, format="json")
+def test_it_reassigns_nothing_from_a_team_member_without_open_deals(api_as, manager, team):
+    idle = UserFactory(username="idle")
+    team.members.add(idle)
+    response = api_as(manager).post(REASSIGN, {"from_owner": idle.pk, "to_owner": None}, format="json")
     assert response.json() == {"reassigned": 0}
+
+
+def test_it_refuses_to_tell_an_outsider_whether_someone_has_open_deals(api_as, outsider_manager, rep, other_rep):
+    response = api_as(outsider_manager).post(REASSIGN, {"from_owner": rep.pk, "to_owner": None}, format="json")
+    assert response.status_code == 403
