@@ -7,12 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, connections
+from kombu import pools
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 requires_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql",
-    reason="needs PostgreSQL: SQLite has no row locks (SELECT … FOR UPDATE SKIP LOCKED) and one writer at a time",
+    reason="needs PostgreSQL: two connections writing at once (SQLite has one writer at a time and no row locks)",
 )
 
 
@@ -55,8 +56,8 @@ def celery_broker(app, url: str, *, eager: bool = False):
     }
 
     def reset_pools():
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # kombu keeps connection and producer pools per broker URL, process-wide.
+        pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
 

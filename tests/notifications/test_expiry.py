@@ -119,10 +119,11 @@ def test_it_keeps_the_old_keywords_of_the_expire_service(deal):
 @pytest.mark.django_db(transaction=True)
 def test_it_expires_each_deal_once_when_two_runs_overlap(team, pipeline, rep, manager, source, only_rules):
     today = datetime.date(2026, 3, 11)
+    due = datetime.date(2026, 3, 1)
     deals = [
-        OpportunityFactory(team=team, pipeline=pipeline, owner=rep, source=source, expected_close_date=datetime.date(2026, 3, 1))
+        OpportunityFactory(team=team, pipeline=pipeline, owner=rep, source=source, expected_close_date=due)
         for _ in range(240)
-    ]  # fmt: skip
+    ]
     results = run_at_once(lambda: expiry_run(today=today, batch_size=20))
     assert sum(result["expired"] for result in results) == len(deals)
     assert all(result["expired"] > 0 for result in results), "both runs should have taken a share"

@@ -57,7 +57,9 @@ def test_it_reminds_again_after_the_date_is_pushed(deal, rep):
 def test_it_catches_up_after_three_missed_days_and_then_stays_quiet(team, pipeline, rep):
     ReminderRuleFactory(days_before=7)
     with time_machine.travel(shanghai(2026, 3, 1, 7, 0), tick=False):
-        opportunity = OpportunityFactory(team=team, pipeline=pipeline, owner=rep, expected_close_date=datetime.date(2026, 3, 12))
+        opportunity = OpportunityFactory(
+            team=team, pipeline=pipeline, owner=rep, expected_close_date=datetime.date(2026, 3, 12)
+        )
         assert reminders_send_due()["reminders"] == 0  # 11 days ahead: not yet due
     # The server is down from 3 to 7 March (due from the 5th): the run on the 8th catches up.
     with time_machine.travel(shanghai(2026, 3, 8, 7, 0), tick=False):
