@@ -56,6 +56,7 @@ def test_it_records_history_reason_and_closed_at(deal, only_rules):
     assert overdue.close_reason == expiry_reason()
     change = StatusChange.objects.get(opportunity=overdue, to_status=EXPIRED)
     assert (change.from_status, change.owner_id, change.by_id) == ("open", overdue.owner_id, None)
+    assert (change.at, change.reason) == (overdue.closed_at, expiry_reason())
     assert "expected close date" in expiry_reason() or "预计成交日期" in expiry_reason()
 
 
