@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "stages",
     "sources",
     "opportunities",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +167,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.notifications",
             ],
         },
     },
@@ -247,12 +249,26 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# One queue by default; a separate name lets parallel test runs share one Redis.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 
 # --- E-mail -----------------------------------------------------------------------
 globals().update(email_settings(env_str("EMAIL_URL", f"file://{VAR_DIR / 'mail'}")))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Jihui CRM <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Notifications ----------------------------------------------------------------
+# Links in e-mails point here (scheme and host of the site as users reach it).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+if urlsplit(SITE_URL).scheme not in {"http", "https"} or not urlsplit(SITE_URL).netloc:
+    raise ImproperlyConfigured(f"SITE_URL must be an http(s) URL such as https://crm.example.com, not {SITE_URL!r}")
+# An e-mail that keeps failing is tried this many times, waiting base × 2^(n-1) seconds between tries.
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 6)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 60)
+if NOTIFICATIONS_MAX_ATTEMPTS < 1 or NOTIFICATIONS_RETRY_BASE_SECONDS < 1:
+    raise ImproperlyConfigured("NOTIFICATIONS_MAX_ATTEMPTS and NOTIFICATIONS_RETRY_BASE_SECONDS must be at least 1")
+# The schedules themselves (expiry 00:10, reminders hourly, stale scan, delivery sweep every
+# minute) are rows of django-celery-beat, created by a data migration and edited in admin.
 
 # --- API --------------------------------------------------------------------------
 def env_throttle_rate(name: str, default: str) -> str:

@@ -12,6 +12,11 @@ class Pipeline(TimeStampedModel):
     name = models.CharField(_("name"), max_length=100, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
     order = models.PositiveIntegerField(_("order"), default=0, db_index=True)
+    expiry_grace_days = models.PositiveIntegerField(
+        _("expiry grace days"),
+        default=0,
+        help_text=_("Days after the expected close date before the nightly job closes an open deal as expired."),
+    )
 
     class Meta:
         verbose_name = _("pipeline")

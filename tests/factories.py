@@ -174,3 +174,42 @@ def upload(name: str = "sample.png", content: bytes | None = None):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, png_bytes() if content is None else content)
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+from notifications.models import Notification, OutboxMessage, ReminderRule  # noqa: E402
+
+
+class ReminderRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReminderRule
+
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    kind = ReminderRule.Kind.CLOSE_DATE
+    days_before = 7
+    to_owner = True
+
+
+class OutboxMessageFactory(factory.django.DjangoModelFactory):
+    """A queued e-mail written straight to the outbox (nothing enqueued)."""
+
+    class Meta:
+        model = OutboxMessage
+
+    due_key = factory.Sequence(lambda n: f"test:{n}")
+    kind = OutboxMessage.Kind.REMINDER
+    to_address = factory.Sequence(lambda n: f"person{n}@example.com")
+    language = "en"
+    subject = factory.Sequence(lambda n: f"Message {n}")
+    body_text = "Hello"
+    body_html = "<p>Hello</p>"
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    kind = Notification.Kind.REMINDER
+    due_key = factory.Sequence(lambda n: f"test:{n}")
+    data = factory.LazyAttribute(lambda o: {"close_date": "2026-03-10", "days_left": 7})
