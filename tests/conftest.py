@@ -76,3 +76,24 @@ def source(db):
 @pytest.fixture
 def lost_reason(db):
     return LostReasonFactory(name="Price too high")
+
+
+# --- lead import (tests/imports/) -------------------------------------------------------
+
+
+@pytest.fixture
+def celery_eager(settings):
+    """Run Celery tasks in-process (a real-worker integration test lives elsewhere)."""
+    from crm.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture
+def import_options(manager, team, pipeline, source):
+    """What a manager chooses on the upload form, as service keyword arguments."""
+    return {"source": source, "pipeline": pipeline, "team": team, "close_in_days": 30}

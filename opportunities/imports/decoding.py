@@ -119,8 +119,10 @@ def detect_encoding(f: BinaryIO) -> str:
         if error_at is None:
             return encoding
         raise FileFormatError(
-            _("The file says it is %(encoding)s but line %(line)d contains bytes that are not valid %(encoding)s. "
-              "Save it again from Excel as “CSV UTF-8” and upload it.")
+            _(
+                "The file says it is %(encoding)s but line %(line)d contains bytes that are not valid %(encoding)s. "
+                "Save it again from Excel as “CSV UTF-8” and upload it."
+            )
             % {"encoding": encoding.upper().removesuffix("-SIG"), "line": _line_of(f, error_at)},
             code="encoding",
         )
@@ -132,8 +134,10 @@ def detect_encoding(f: BinaryIO) -> str:
     around = f.read(SAMPLE_BYTES)
     if _looks_like_broken_utf8(around):
         raise FileFormatError(
-            _("The file is UTF-8 but line %(line)d contains bytes that are not valid UTF-8 (the file may be damaged "
-              "or pieced together from two encodings). Save it again as “CSV UTF-8” and upload it.")
+            _(
+                "The file is UTF-8 but line %(line)d contains bytes that are not valid UTF-8 (the file may be damaged "
+                "or pieced together from two encodings). Save it again as “CSV UTF-8” and upload it."
+            )
             % {"line": _line_of(f, utf8_error)},
             code="encoding",
         )
@@ -145,14 +149,19 @@ def detect_encoding(f: BinaryIO) -> str:
         if _gb_common_share(text) >= GB_COMMON_SHARE:
             return "gb18030"
         raise FileFormatError(
-            _("The file is neither UTF-8 nor Chinese GBK/GB18030 text: read as GBK it comes out garbled. It may be in "
-              "Big5 or a Western encoding (Latin-1, Windows-1252). Save it from Excel as “CSV UTF-8” and upload it."),
+            _(
+                "The file is neither UTF-8 nor Chinese GBK/GB18030 text: read as GBK it comes out garbled. It may be "
+                "in Big5 or a Western encoding (Latin-1, Windows-1252). Save it from Excel as “CSV UTF-8” and "
+                "upload it."
+            ),
             code="encoding",
         )
     raise FileFormatError(
-        _("The file cannot be read as text in UTF-8, GB18030/GBK or UTF-16 (the first unreadable byte is on line "
-          "%(line)d). It may be in another encoding, or not a CSV file at all. Save it from Excel as “CSV UTF-8” "
-          "or as an .xlsx workbook and upload it.")
+        _(
+            "The file cannot be read as text in UTF-8, GB18030/GBK or UTF-16 (the first unreadable byte is on line "
+            "%(line)d). It may be in another encoding, or not a CSV file at all. Save it from Excel as “CSV UTF-8” "
+            "or as an .xlsx workbook and upload it."
+        )
         % {"line": _line_of(f, min(utf8_error, gb_error))},
         code="encoding",
     )
@@ -240,7 +249,9 @@ def _cell_text(value) -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
     if hasattr(value, "hour") and hasattr(value, "date"):
-        return value.date().isoformat() if (value.hour, value.minute, value.second) == (0, 0, 0) else value.isoformat(" ")
+        return (
+            value.date().isoformat() if (value.hour, value.minute, value.second) == (0, 0, 0) else value.isoformat(" ")
+        )
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value).strip()

@@ -49,13 +49,19 @@ class ImportJob(TimeStampedModel):
     source = models.ForeignKey(
         "sources.LeadSource", on_delete=models.PROTECT, related_name="+", verbose_name=_("lead source")
     )
-    pipeline = models.ForeignKey("stages.Pipeline", on_delete=models.PROTECT, related_name="+", verbose_name=_("pipeline"))
+    pipeline = models.ForeignKey(
+        "stages.Pipeline", on_delete=models.PROTECT, related_name="+", verbose_name=_("pipeline")
+    )
     stage = models.ForeignKey("stages.Stage", on_delete=models.PROTECT, related_name="+", verbose_name=_("stage"))
     expected_close_date = models.DateField(_("default expected close date"))
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     assign = models.CharField(_("assignment"), max_length=20, choices=Assign.choices, default=Assign.POOL)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("rep"),
     )
     duplicates = models.CharField(_("duplicates"), max_length=10, choices=Duplicates.choices, default=Duplicates.SKIP)
@@ -96,7 +102,8 @@ class ImportJob(TimeStampedModel):
         indexes = [models.Index(fields=["team", "created_at"], name="importjob_team_created")]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(processed__lte=models.F("total")) | models.Q(total=0), name="importjob_processed_le_total"
+                condition=models.Q(processed__lte=models.F("total")) | models.Q(total=0),
+                name="importjob_processed_le_total",
             ),
         ]
 
@@ -134,6 +141,9 @@ class ImportRowError(models.Model):
         ordering = ["job", "row_number"]
         indexes = [models.Index(fields=["job", "row_number"], name="importrowerror_job_row")]
 
+    def __str__(self) -> str:
+        return f"{self.job_id}:{self.row_number} {self.reason}"
+
 
 class ImportedRow(models.Model):
     """The fingerprint of every row an import turned into an opportunity. A row whose
@@ -148,14 +158,23 @@ class ImportedRow(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["team", "fingerprint"], name="importedrow_unique_per_team")]
 
+    def __str__(self) -> str:
+        return f"{self.job_id}:{self.row_number} → {self.opportunity_id}"
+
 
 class ImportMapping(TimeStampedModel):
     """A column mapping saved for next time: normalised header → target field."""
 
     name = models.CharField(_("name"), max_length=100)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
-                             verbose_name=_("shared with team"))
+    team = models.ForeignKey(
+        "teams.Team",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("shared with team"),
+    )
     columns = models.JSONField(default=dict)
 
     class Meta:

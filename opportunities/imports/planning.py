@@ -81,8 +81,13 @@ class Planner:
                 plans.append(RowPlan(row, Action.FAIL, reason=" ".join(row.errors)))
             elif row.fingerprint in imported:
                 job_id, number = imported[row.fingerprint]
-                plans.append(RowPlan(row, Action.SKIP, reason=_("Already imported (import #%(job)d, row %(row)d).")
-                                     % {"job": job_id, "row": number}))
+                plans.append(
+                    RowPlan(
+                        row,
+                        Action.SKIP,
+                        reason=_("Already imported (import #%(job)d, row %(row)d).") % {"job": job_id, "row": number},
+                    )
+                )
             else:
                 plans.append(self._decide(row))
         return plans
@@ -105,7 +110,10 @@ class Planner:
         phones = {row.phone_key for row in rows if row.phone_key} - self.by_phone.keys()
         names = {row.company_key for row in rows} - self.by_company.keys()
         contacts = Contact.objects.filter(customer__in=self.visible_customers).order_by("pk")
-        for keys, index, field in ((emails, self.by_email, "email_normalized"), (phones, self.by_phone, "phone_normalized")):
+        for keys, index, field in (
+            (emails, self.by_email, "email_normalized"),
+            (phones, self.by_phone, "phone_normalized"),
+        ):
             if not keys:
                 continue
             found = contacts.filter(**{f"{field}__in": keys}).values_list("pk", field, "customer_id", "customer__name")
@@ -127,7 +135,9 @@ class Planner:
     def _describe(self, customer: CustomerRef, key: str) -> str:
         if customer.row is None:
             return _("same %(key)s as the existing customer “%(customer)s”") % {
-                "key": KEY_LABELS[key](), "customer": customer.name}
+                "key": KEY_LABELS[key](),
+                "customer": customer.name,
+            }
         return _("same %(key)s as row %(row)d of this file") % {"key": KEY_LABELS[key](), "row": customer.row}
 
     def _new_contact(self, row: LeadRow, customer: CustomerRef) -> ContactRef | None:
@@ -144,8 +154,15 @@ class Planner:
         customer = CustomerRef(None, row.company, row.number)
         self.by_company.setdefault(row.company_key, customer)
         contact = self._new_contact(row, customer)
-        return RowPlan(row, Action.CREATE, duplicate=duplicate, customer=customer, contact=contact,
-                       new_customer=True, new_contact=contact is not None)
+        return RowPlan(
+            row,
+            Action.CREATE,
+            duplicate=duplicate,
+            customer=customer,
+            contact=contact,
+            new_customer=True,
+            new_contact=contact is not None,
+        )
 
     def _decide(self, row: LeadRow) -> RowPlan:
         same_person = (row.email_key and self.by_email.get(row.email_key), "email")
@@ -161,12 +178,19 @@ class Planner:
 
         duplicate = self._describe(customer, key)
         if self.duplicates == ImportJob.Duplicates.SKIP:
-            return RowPlan(row, Action.SKIP, reason=_("Duplicate: %(detail)s.") % {"detail": duplicate},
-                           duplicate=duplicate)
+            return RowPlan(
+                row, Action.SKIP, reason=_("Duplicate: %(detail)s.") % {"detail": duplicate}, duplicate=duplicate
+            )
         if self.duplicates == ImportJob.Duplicates.CREATE:
             return self._create(row, duplicate)
         new_contact = contact is None
         if new_contact:
             contact = self._new_contact(row, customer)
-        return RowPlan(row, Action.ATTACH, duplicate=duplicate, customer=customer, contact=contact,
-                       new_contact=new_contact and contact is not None)
+        return RowPlan(
+            row,
+            Action.ATTACH,
+            duplicate=duplicate,
+            customer=customer,
+            contact=contact,
+            new_contact=new_contact and contact is not None,
+        )

@@ -47,8 +47,17 @@ _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*�
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _CODE = re.compile(r"^([A-Za-z]{3})\s*(.*)$|^(.*?)\s*([A-Za-z]{3})$")
 _SIGNS = (("US$", "USD"), ("RMB", "CNY"), ("$", "USD"), ("€", "EUR"), ("£", "GBP"), ("¥", "CNY"), ("元", "CNY"))
-_CURRENCY_NAMES = {"RMB": "CNY", "人民币": "CNY", "元": "CNY", "美元": "USD", "欧元": "EUR", "英镑": "GBP", "日元": "JPY",
-                   "港币": "HKD", "港元": "HKD"}
+_CURRENCY_NAMES = {
+    "RMB": "CNY",
+    "人民币": "CNY",
+    "元": "CNY",
+    "美元": "USD",
+    "欧元": "EUR",
+    "英镑": "GBP",
+    "日元": "JPY",
+    "港币": "HKD",
+    "港元": "HKD",
+}
 _THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
 _url = URLValidator()
 
@@ -143,8 +152,14 @@ class LeadRow:
     def display(self) -> dict:
         """What the preview shows for this row."""
         return {
-            "row": self.number, "company": self.company, "contact": self.contact, "title": self.title,
-            "email": self.email, "phone": self.phone, "country": self.country, "title_of_deal": self.deal_title,
+            "row": self.number,
+            "company": self.company,
+            "contact": self.contact,
+            "title": self.title,
+            "email": self.email,
+            "phone": self.phone,
+            "country": self.country,
+            "title_of_deal": self.deal_title,
             "amount": "" if self.amount is None else f"{self.amount} {self.currency}",
             "close_date": self.close_date.isoformat() if self.close_date else "",
             "owner": str(self.owner) if self.owner else "",
@@ -154,8 +169,16 @@ class LeadRow:
 class RowReader:
     """Reads rows of one import: knows its mapping, team, default currency and close date."""
 
-    def __init__(self, *, headers: list[str], mapping: dict[str, str], team, currency: str,
-                 expected_close_date: datetime.date, read_owner: bool = False):
+    def __init__(
+        self,
+        *,
+        headers: list[str],
+        mapping: dict[str, str],
+        team,
+        currency: str,
+        expected_close_date: datetime.date,
+        read_owner: bool = False,
+    ):
         self.headers = headers
         self.columns: dict[str, list[int]] = {}
         for index, target in sorted(mapping.items(), key=lambda item: int(item[0])):
@@ -266,8 +289,8 @@ class RowReader:
             for phone in numbers:
                 if _EXCEL_NUMBER.match(phone):
                     errors.append(
-                        _("Excel turned the phone number into “%(value)s”; format the column as text and export "
-                          "again.") % {"value": phone}
+                        _("Excel turned the phone number into “%(value)s”; format the column as text and export again.")
+                        % {"value": phone}
                     )
                 elif not 5 <= len(normalize_phone(phone)) <= 20:
                     errors.append(_("“%(value)s” is not a phone number.") % {"value": phone})

@@ -88,9 +88,19 @@ def _resolve_team(by: User, team: Team | None, errors: dict) -> Team | None:
 
 
 def _check_options(
-    *, by: User, source: LeadSource | None, pipeline: Pipeline | None, stage: Stage | None, team: Team | None,
-    expected_close_date: datetime.date | None, close_in_days: int | None, currency: str, assign: str,
-    owner: User | None, reps: list[User] | None, duplicates: str,
+    *,
+    by: User,
+    source: LeadSource | None,
+    pipeline: Pipeline | None,
+    stage: Stage | None,
+    team: Team | None,
+    expected_close_date: datetime.date | None,
+    close_in_days: int | None,
+    currency: str,
+    assign: str,
+    owner: User | None,
+    reps: list[User] | None,
+    duplicates: str,
 ) -> dict:
     """The rules of opportunity_create for every lead of the file, checked once, up front."""
     errors: dict[str, str] = {}
@@ -155,9 +165,15 @@ def _check_options(
     if errors:
         raise ValidationError(errors)
     return {
-        "team": team, "source": source, "pipeline": pipeline, "stage": stage, "currency": currency,
-        "expected_close_date": expected_close_date, "assign": assign,
-        "owner": owner if assign == ImportJob.Assign.OWNER else None, "duplicates": duplicates,
+        "team": team,
+        "source": source,
+        "pipeline": pipeline,
+        "stage": stage,
+        "currency": currency,
+        "expected_close_date": expected_close_date,
+        "assign": assign,
+        "owner": owner if assign == ImportJob.Assign.OWNER else None,
+        "duplicates": duplicates,
         "options": {
             "reps": [rep.pk for rep in reps or []] if assign in DISTRIBUTING else [],
             "close_in_days": close_in_days,
@@ -196,8 +212,12 @@ def _find_header(records: list[tuple[int, list[str]]]) -> tuple[int, list[str]]:
 
 def _reader(job: ImportJob) -> RowReader:
     return RowReader(
-        headers=job.headers, mapping=job.mapping, team=job.team, currency=job.currency,
-        expected_close_date=job.expected_close_date, read_owner=job.assign == ImportJob.Assign.COLUMN,
+        headers=job.headers,
+        mapping=job.mapping,
+        team=job.team,
+        currency=job.currency,
+        expected_close_date=job.expected_close_date,
+        read_owner=job.assign == ImportJob.Assign.COLUMN,
     )
 
 
@@ -217,8 +237,9 @@ def import_mapping_for(*, by: User, team: Team | None, headers: list[str]) -> Im
 
 
 @transaction.atomic
-def import_mapping_save(*, by: User, name: str, headers: list[str], mapping: dict[str, str],
-                        team: Team | None = None) -> ImportMapping:
+def import_mapping_save(
+    *, by: User, name: str, headers: list[str], mapping: dict[str, str], team: Team | None = None
+) -> ImportMapping:
     """Remember a mapping by header text (so column order may change next time); unmapped
     headers are remembered as "not imported"."""
     name = (name or "").strip()[:100]
@@ -266,8 +287,18 @@ def import_job_create(
     """
     _require_importer(by)
     resolved = _check_options(
-        by=by, source=source, pipeline=pipeline, stage=stage, team=team, expected_close_date=expected_close_date,
-        close_in_days=close_in_days, currency=currency, assign=assign, owner=owner, reps=reps, duplicates=duplicates,
+        by=by,
+        source=source,
+        pipeline=pipeline,
+        stage=stage,
+        team=team,
+        expected_close_date=expected_close_date,
+        close_in_days=close_in_days,
+        currency=currency,
+        assign=assign,
+        owner=owner,
+        reps=reps,
+        duplicates=duplicates,
     )
     if file is None:
         raise ValidationError({"file": _("Choose a CSV or XLSX file.")})
@@ -293,9 +324,16 @@ def import_job_create(
         raise ValidationError({"mapping": _("Choose the column that holds the owner.")})
 
     job = ImportJob(
-        created_by=by, original_name=(getattr(file, "name", "") or "leads").rsplit("/", 1)[-1][:255],
-        file_size=info.size, file_sha256=info.sha256, file_format=info.format, encoding=info.encoding,
-        delimiter=info.delimiter, header_row=header_row, headers=headers, mapping=guessed,
+        created_by=by,
+        original_name=(getattr(file, "name", "") or "leads").rsplit("/", 1)[-1][:255],
+        file_size=info.size,
+        file_sha256=info.sha256,
+        file_format=info.format,
+        encoding=info.encoding,
+        delimiter=info.delimiter,
+        header_row=header_row,
+        headers=headers,
+        mapping=guessed,
         **{key: value for key, value in resolved.items()},
     )
     file.seek(0)
@@ -313,8 +351,9 @@ def import_job_preview(*, job: ImportJob, by: User) -> dict:
     _require_job_manager(by, job)
     reader = _reader(job)
     planner = Planner(team_id=job.team_id, by=by, duplicates=job.duplicates)
-    counts = dict.fromkeys(("total", "create", "attach", "skip", "fail", "customers", "contacts", "duplicates",
-                            "already_imported"), 0)
+    counts = dict.fromkeys(
+        ("total", "create", "attach", "skip", "fail", "customers", "contacts", "duplicates", "already_imported"), 0
+    )
     sample, problems, duplicates = [], [], []
     with job.file.open("rb") as f:
         try:
@@ -340,10 +379,19 @@ def import_job_preview(*, job: ImportJob, by: User) -> dict:
         except decoding.FileFormatError as exc:
             raise ValidationError({"file": exc.messages}) from exc
     if counts["total"] > _max_rows():
-        raise ValidationError({"file": _("The file has %(count)d rows; the limit is %(limit)d. Split it.")
-                               % {"count": counts["total"], "limit": _max_rows()}})
-    preview = {"counts": counts, "rows": sample, "errors": problems, "duplicates": duplicates,
-               "unmapped": [header for index, header in enumerate(job.headers) if str(index) not in job.mapping and header]}
+        raise ValidationError(
+            {
+                "file": _("The file has %(count)d rows; the limit is %(limit)d. Split it.")
+                % {"count": counts["total"], "limit": _max_rows()}
+            }
+        )
+    preview = {
+        "counts": counts,
+        "rows": sample,
+        "errors": problems,
+        "duplicates": duplicates,
+        "unmapped": [header for index, header in enumerate(job.headers) if str(index) not in job.mapping and header],
+    }
     ImportJob.objects.filter(pk=job.pk).update(preview=preview, total=counts["total"], updated_at=timezone.now())
     job.preview, job.total = preview, counts["total"]
     return preview
@@ -351,7 +399,12 @@ def import_job_preview(*, job: ImportJob, by: User) -> dict:
 
 @transaction.atomic
 def import_job_set_mapping(
-    *, job: ImportJob, by: User, mapping: dict, duplicates: str | None = None, save_as: str = "",
+    *,
+    job: ImportJob,
+    by: User,
+    mapping: dict,
+    duplicates: str | None = None,
+    save_as: str = "",
     share_with_team: bool = False,
 ) -> ImportJob:
     """Correct the mapping of an import not yet started (and optionally save it for next
@@ -372,8 +425,9 @@ def import_job_set_mapping(
         job.duplicates = duplicates
     job.save(update_fields=["mapping", "duplicates", "updated_at"])
     if save_as:
-        import_mapping_save(by=by, name=save_as, headers=job.headers, mapping=job.mapping,
-                            team=job.team if share_with_team else None)
+        import_mapping_save(
+            by=by, name=save_as, headers=job.headers, mapping=job.mapping, team=job.team if share_with_team else None
+        )
     import_job_preview(job=job, by=by)
     return job
 
@@ -434,9 +488,18 @@ def _check_still_valid(job: ImportJob) -> None:
     if not by.is_active or not user_manages_team(by, job.team_id):
         raise PermissionDenied(_("%(user)s no longer manages the team %(team)s.") % {"user": by, "team": job.team})
     _check_options(
-        by=by, source=job.source, pipeline=job.pipeline, stage=job.stage, team=job.team,
-        expected_close_date=max(job.expected_close_date, company_today()), close_in_days=None, currency=job.currency,
-        assign=job.assign, owner=job.owner, reps=None, duplicates=job.duplicates,
+        by=by,
+        source=job.source,
+        pipeline=job.pipeline,
+        stage=job.stage,
+        team=job.team,
+        expected_close_date=max(job.expected_close_date, company_today()),
+        close_in_days=None,
+        currency=job.currency,
+        assign=job.assign,
+        owner=job.owner,
+        reps=None,
+        duplicates=job.duplicates,
     )
     if job.assign in DISTRIBUTING:
         job_active_reps(job)
@@ -460,8 +523,14 @@ def import_job_run(*, job_id: int, progress: Callable[[ImportJob], None] | None 
         _finish(job, ImportJob.Status.FAILED, " ".join(str(message) for message in messages))
     except Exception:
         logger.exception("Import %s failed", job.pk)
-        _finish(job, ImportJob.Status.FAILED, _("The import stopped on an unexpected error; the rows before it were "
-                                                "imported. Start a new import of the same file to finish it."))
+        _finish(
+            job,
+            ImportJob.Status.FAILED,
+            _(
+                "The import stopped on an unexpected error; the rows before it were "
+                "imported. Start a new import of the same file to finish it."
+            ),
+        )
     job.refresh_from_db()
     if progress:
         progress(job)
@@ -470,8 +539,9 @@ def import_job_run(*, job_id: int, progress: Callable[[ImportJob], None] | None 
 
 def _finish(job: ImportJob, status: str, error: str = "") -> None:
     now = timezone.now()
-    ImportJob.objects.filter(pk=job.pk).update(status=status, error=error, finished_at=now, heartbeat_at=now,
-                                               updated_at=now)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=status, error=error, finished_at=now, heartbeat_at=now, updated_at=now
+    )
 
 
 def _run(job: ImportJob, progress) -> None:
@@ -483,8 +553,10 @@ def _run(job: ImportJob, progress) -> None:
         if not job.total:
             total = sum(1 for _record in _data_records(f, job))
             if total > _max_rows():
-                raise ValidationError(_("The file has %(count)d rows; the limit is %(limit)d. Split it.")
-                                      % {"count": total, "limit": _max_rows()})
+                raise ValidationError(
+                    _("The file has %(count)d rows; the limit is %(limit)d. Split it.")
+                    % {"count": total, "limit": _max_rows()}
+                )
             ImportJob.objects.filter(pk=job.pk).update(total=total)
             job.total = total
         records = _data_records(f, job)
@@ -499,10 +571,14 @@ def _run(job: ImportJob, progress) -> None:
                 result = chunk_write(job=job, plans=planner.plan(rows), by=by)
                 now = timezone.now()
                 ImportJob.objects.filter(pk=job.pk).update(
-                    processed=F("processed") + len(rows), created=F("created") + result.created,
-                    skipped=F("skipped") + result.skipped, failed=F("failed") + result.failed,
+                    processed=F("processed") + len(rows),
+                    created=F("created") + result.created,
+                    skipped=F("skipped") + result.skipped,
+                    failed=F("failed") + result.failed,
                     customers_created=F("customers_created") + result.customers,
-                    contacts_created=F("contacts_created") + result.contacts, heartbeat_at=now, updated_at=now,
+                    contacts_created=F("contacts_created") + result.contacts,
+                    heartbeat_at=now,
+                    updated_at=now,
                 )
             if progress:
                 job.refresh_from_db()
@@ -520,7 +596,14 @@ def import_job_summary(job: ImportJob) -> str:
         "Import #%(id)d (%(file)s): %(status)s — %(rows)s, %(processed)d processed: %(created)d created, "
         "%(skipped)d skipped, %(failed)d rejected; %(customers)d new customers, %(contacts)d new contacts."
     ) % {
-        "id": job.pk, "file": job.original_name, "status": job.get_status_display(), "rows": rows,
-        "processed": job.processed, "created": job.created, "skipped": job.skipped, "failed": job.failed,
-        "customers": job.customers_created, "contacts": job.contacts_created,
+        "id": job.pk,
+        "file": job.original_name,
+        "status": job.get_status_display(),
+        "rows": rows,
+        "processed": job.processed,
+        "created": job.created,
+        "skipped": job.skipped,
+        "failed": job.failed,
+        "customers": job.customers_created,
+        "contacts": job.contacts_created,
     }

@@ -45,8 +45,12 @@ def chunk_write(*, job: ImportJob, plans: list[RowPlan], by) -> ChunkResult:
     new_customers = [plan for plan in plans if plan.new_customer]
     customers = [
         Customer(
-            name=plan.row.company, name_normalized=plan.row.company_key, country=plan.row.country,
-            website=plan.row.website, industry=plan.row.industry, created_by=by,
+            name=plan.row.company,
+            name_normalized=plan.row.company_key,
+            country=plan.row.country,
+            website=plan.row.website,
+            industry=plan.row.industry,
+            created_by=by,
         )
         for plan in new_customers
     ]
@@ -57,10 +61,15 @@ def chunk_write(*, job: ImportJob, plans: list[RowPlan], by) -> ChunkResult:
     new_contacts = [plan for plan in plans if plan.new_contact]
     contacts = [
         Contact(
-            customer_id=plan.contact.customer.pk, name=plan.row.contact or plan.row.email or plan.row.phone
-            or plan.row.wechat or plan.row.whatsapp, title=plan.row.title, phone=plan.row.phone,
-            phone_normalized=plan.row.phone_key, email=plan.row.email, email_normalized=plan.row.email_key,
-            wechat=plan.row.wechat, whatsapp=plan.row.whatsapp,
+            customer_id=plan.contact.customer.pk,
+            name=plan.row.contact or plan.row.email or plan.row.phone or plan.row.wechat or plan.row.whatsapp,
+            title=plan.row.title,
+            phone=plan.row.phone,
+            phone_normalized=plan.row.phone_key,
+            email=plan.row.email,
+            email_normalized=plan.row.email_key,
+            wechat=plan.row.wechat,
+            whatsapp=plan.row.whatsapp,
         )
         for plan in new_contacts
     ]
@@ -72,28 +81,54 @@ def chunk_write(*, job: ImportJob, plans: list[RowPlan], by) -> ChunkResult:
     stage = job.stage
     opportunities = [
         Opportunity(
-            title=plan.row.deal_title, description=plan.row.description, customer_id=plan.customer.pk,
-            contact_id=plan.contact.pk if plan.contact else None, pipeline_id=job.pipeline_id, stage=stage,
-            status=Opportunity.Status.OPEN, owner=None, team_id=job.team_id, source_id=job.source_id,
-            expected_close_date=plan.row.close_date, difficulty=Decimal("1.00"), probability=stage.probability,
-            probability_is_manual=False, stage_entered_at=now, created_by=by, amount=plan.row.amount,
-            currency=plan.row.currency, exchange_rate=plan.row.exchange_rate, amount_base=plan.row.amount_base,
+            title=plan.row.deal_title,
+            description=plan.row.description,
+            customer_id=plan.customer.pk,
+            contact_id=plan.contact.pk if plan.contact else None,
+            pipeline_id=job.pipeline_id,
+            stage=stage,
+            status=Opportunity.Status.OPEN,
+            owner=None,
+            team_id=job.team_id,
+            source_id=job.source_id,
+            expected_close_date=plan.row.close_date,
+            difficulty=Decimal("1.00"),
+            probability=stage.probability,
+            probability_is_manual=False,
+            stage_entered_at=now,
+            created_by=by,
+            amount=plan.row.amount,
+            currency=plan.row.currency,
+            exchange_rate=plan.row.exchange_rate,
+            amount_base=plan.row.amount_base,
         )
         for plan in creating
     ]
     Opportunity.objects.bulk_create(opportunities, batch_size=BATCH)
     StageChange.objects.bulk_create(
         (
-            StageChange(opportunity_id=opportunity.pk, by=by, at=now, from_stage=None, to_stage=stage,
-                        probability_before=None, probability_after=opportunity.probability)
+            StageChange(
+                opportunity_id=opportunity.pk,
+                by=by,
+                at=now,
+                from_stage=None,
+                to_stage=stage,
+                probability_before=None,
+                probability_after=opportunity.probability,
+            )
             for opportunity in opportunities
         ),
         batch_size=BATCH,
     )
     ImportedRow.objects.bulk_create(
         (
-            ImportedRow(team_id=job.team_id, fingerprint=plan.row.fingerprint, job_id=job.pk,
-                        row_number=plan.row.number, opportunity_id=opportunity.pk)
+            ImportedRow(
+                team_id=job.team_id,
+                fingerprint=plan.row.fingerprint,
+                job_id=job.pk,
+                row_number=plan.row.number,
+                opportunity_id=opportunity.pk,
+            )
             for plan, opportunity in zip(creating, opportunities, strict=True)
         ),
         batch_size=BATCH,
@@ -101,7 +136,10 @@ def chunk_write(*, job: ImportJob, plans: list[RowPlan], by) -> ChunkResult:
     ImportRowError.objects.bulk_create(
         (
             ImportRowError(
-                job_id=job.pk, row_number=plan.row.number, reason=plan.reason, values=plan.row.cells,
+                job_id=job.pk,
+                row_number=plan.row.number,
+                reason=plan.reason,
+                values=plan.row.cells,
                 kind=ImportRowError.Kind.FAILED if plan.action == Action.FAIL else ImportRowError.Kind.SKIPPED,
             )
             for plan in plans
