@@ -97,3 +97,9 @@ def celery_eager(settings):
 def import_options(manager, team, pipeline, source):
     """What a manager chooses on the upload form, as service keyword arguments."""
     return {"source": source, "pipeline": pipeline, "team": team, "close_in_days": 30}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The production hasher costs ~0.5 s per user; tests make many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
