@@ -16,15 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Contact, Customer
+from opportunities.imports.bulk import insert_rows
 from opportunities.imports.models import ImportedRow, ImportJob, ImportRowError
 from opportunities.imports.planning import Action, RowPlan
 from opportunities.models import Opportunity, StageChange
 from opportunities.services import DistributionStrategy, opportunity_assign, opportunity_distribute
 
-BATCH = 1000
 
-
-@dataclass
+@dataclass(frozen=True)
 class ChunkResult:
     created: int = 0
     skipped: int = 0
@@ -39,123 +38,132 @@ def assignment_reason(job: ImportJob) -> str:
 
 
 def chunk_write(*, job: ImportJob, plans: list[RowPlan], by) -> ChunkResult:
-    result = ChunkResult()
     now = timezone.now()
+    stage = job.stage
 
     new_customers = [plan for plan in plans if plan.new_customer]
-    customers = [
-        Customer(
-            name=plan.row.company,
-            name_normalized=plan.row.company_key,
-            country=plan.row.country,
-            website=plan.row.website,
-            industry=plan.row.industry,
-            created_by=by,
-        )
-        for plan in new_customers
-    ]
-    Customer.objects.bulk_create(customers, batch_size=BATCH)
-    for plan, customer in zip(new_customers, customers, strict=True):
-        plan.customer.pk = customer.pk
+    customer_ids = insert_rows(
+        Customer,
+        [
+            {
+                "name": plan.row.company,
+                "name_normalized": plan.row.company_key,
+                "country": plan.row.country,
+                "website": plan.row.website,
+                "industry": plan.row.industry,
+                "created_by_id": by.pk,
+            }
+            for plan in new_customers
+        ],
+    )
+    for plan, pk in zip(new_customers, customer_ids, strict=True):
+        plan.customer.pk = pk
 
     new_contacts = [plan for plan in plans if plan.new_contact]
-    contacts = [
-        Contact(
-            customer_id=plan.contact.customer.pk,
-            name=plan.row.contact or plan.row.email or plan.row.phone or plan.row.wechat or plan.row.whatsapp,
-            title=plan.row.title,
-            phone=plan.row.phone,
-            phone_normalized=plan.row.phone_key,
-            email=plan.row.email,
-            email_normalized=plan.row.email_key,
-            wechat=plan.row.wechat,
-            whatsapp=plan.row.whatsapp,
-        )
-        for plan in new_contacts
-    ]
-    Contact.objects.bulk_create(contacts, batch_size=BATCH)
-    for plan, contact in zip(new_contacts, contacts, strict=True):
-        plan.contact.pk = contact.pk
+    contact_ids = insert_rows(
+        Contact,
+        [
+            {
+                "customer_id": plan.contact.customer.pk,
+                "title": plan.row.title,
+                "phone": plan.row.phone,
+                "name": plan.row.contact or plan.row.email or plan.row.phone or plan.row.wechat or plan.row.whatsapp,
+                "phone_normalized": plan.row.phone_key,
+                "email": plan.row.email,
+                "email_normalized": plan.row.email_key,
+                "wechat": plan.row.wechat,
+                "whatsapp": plan.row.whatsapp,
+            }
+            for plan in new_contacts
+        ],
+    )
+    for plan, pk in zip(new_contacts, contact_ids, strict=True):
+        plan.contact.pk = pk
 
     creating = [plan for plan in plans if plan.action in (Action.CREATE, Action.ATTACH)]
-    stage = job.stage
-    opportunities = [
-        Opportunity(
-            title=plan.row.deal_title,
-            description=plan.row.description,
-            customer_id=plan.customer.pk,
-            contact_id=plan.contact.pk if plan.contact else None,
-            pipeline_id=job.pipeline_id,
-            stage=stage,
-            status=Opportunity.Status.OPEN,
-            owner=None,
-            team_id=job.team_id,
-            source_id=job.source_id,
-            expected_close_date=plan.row.close_date,
-            difficulty=Decimal("1.00"),
-            probability=stage.probability,
-            probability_is_manual=False,
-            stage_entered_at=now,
-            created_by=by,
-            amount=plan.row.amount,
-            currency=plan.row.currency,
-            exchange_rate=plan.row.exchange_rate,
-            amount_base=plan.row.amount_base,
-        )
-        for plan in creating
-    ]
-    Opportunity.objects.bulk_create(opportunities, batch_size=BATCH)
-    StageChange.objects.bulk_create(
-        (
-            StageChange(
-                opportunity_id=opportunity.pk,
-                by=by,
-                at=now,
-                from_stage=None,
-                to_stage=stage,
-                probability_before=None,
-                probability_after=opportunity.probability,
-            )
-            for opportunity in opportunities
-        ),
-        batch_size=BATCH,
+    common = {
+        "pipeline_id": job.pipeline_id,
+        "stage_id": stage.pk,
+        "status": Opportunity.Status.OPEN,
+        "owner_id": None,
+        "team_id": job.team_id,
+        "source_id": job.source_id,
+        "difficulty": Decimal("1.00"),
+        "probability": stage.probability,
+        "probability_is_manual": False,
+        "stage_entered_at": now,
+        "created_by_id": by.pk,
+    }
+    opportunity_ids = insert_rows(
+        Opportunity,
+        [
+            {
+                **common,
+                "title": plan.row.deal_title,
+                "description": plan.row.description,
+                "customer_id": plan.customer.pk,
+                "contact_id": plan.contact.pk if plan.contact else None,
+                "expected_close_date": plan.row.close_date,
+                "amount": plan.row.amount,
+                "currency": plan.row.currency,
+                "exchange_rate": plan.row.exchange_rate,
+                "amount_base": plan.row.amount_base,
+            }
+            for plan in creating
+        ],
     )
-    ImportedRow.objects.bulk_create(
-        (
-            ImportedRow(
-                team_id=job.team_id,
-                fingerprint=plan.row.fingerprint,
-                job_id=job.pk,
-                row_number=plan.row.number,
-                opportunity_id=opportunity.pk,
-            )
-            for plan, opportunity in zip(creating, opportunities, strict=True)
-        ),
-        batch_size=BATCH,
+    insert_rows(
+        StageChange,
+        [
+            {
+                "opportunity_id": pk,
+                "by_id": by.pk,
+                "at": now,
+                "from_stage_id": None,
+                "to_stage_id": stage.pk,
+                "probability_before": None,
+                "probability_after": stage.probability,
+            }
+            for pk in opportunity_ids
+        ],
     )
-    ImportRowError.objects.bulk_create(
-        (
-            ImportRowError(
-                job_id=job.pk,
-                row_number=plan.row.number,
-                reason=plan.reason,
-                values=plan.row.cells,
-                kind=ImportRowError.Kind.FAILED if plan.action == Action.FAIL else ImportRowError.Kind.SKIPPED,
-            )
+    insert_rows(
+        ImportedRow,
+        [
+            {
+                "team_id": job.team_id,
+                "fingerprint": plan.row.fingerprint,
+                "job_id": job.pk,
+                "row_number": plan.row.number,
+                "opportunity_id": pk,
+            }
+            for plan, pk in zip(creating, opportunity_ids, strict=True)
+        ],
+    )
+    insert_rows(
+        ImportRowError,
+        [
+            {
+                "job_id": job.pk,
+                "row_number": plan.row.number,
+                "reason": plan.reason,
+                "values": plan.row.cells,
+                "kind": ImportRowError.Kind.FAILED if plan.action == Action.FAIL else ImportRowError.Kind.SKIPPED,
+            }
             for plan in plans
             if plan.action in (Action.FAIL, Action.SKIP)
-        ),
-        batch_size=BATCH,
+        ],
     )
-    _assign(job=job, by=by, plans=creating, opportunities=opportunities)
+    _assign(job=job, by=by, plans=creating, opportunity_ids=opportunity_ids)
 
-    result.created = len(opportunities)
-    result.failed = sum(1 for plan in plans if plan.action == Action.FAIL)
-    result.skipped = sum(1 for plan in plans if plan.action == Action.SKIP)
-    result.customers = len(customers)
-    result.contacts = len(contacts)
-    result.opportunity_ids = [opportunity.pk for opportunity in opportunities]
-    return result
+    return ChunkResult(
+        created=len(opportunity_ids),
+        failed=sum(1 for plan in plans if plan.action == Action.FAIL),
+        skipped=sum(1 for plan in plans if plan.action == Action.SKIP),
+        customers=len(customer_ids),
+        contacts=len(contact_ids),
+        opportunity_ids=opportunity_ids,
+    )
 
 
 def job_active_reps(job: ImportJob) -> list | None:
@@ -169,10 +177,10 @@ def job_active_reps(job: ImportJob) -> list | None:
     return reps
 
 
-def _assign(*, job: ImportJob, by, plans: list[RowPlan], opportunities: list[Opportunity]) -> None:
-    if not opportunities or job.assign == ImportJob.Assign.POOL:
+def _assign(*, job: ImportJob, by, plans: list[RowPlan], opportunity_ids: list[int]) -> None:
+    if not opportunity_ids or job.assign == ImportJob.Assign.POOL:
         return
-    ids = [opportunity.pk for opportunity in opportunities]
+    ids = opportunity_ids
     reason = assignment_reason(job)
     if job.assign == ImportJob.Assign.OWNER:
         opportunity_assign(opportunity_ids=ids, owner=job.owner, by=by, reason=reason)
@@ -182,8 +190,8 @@ def _assign(*, job: ImportJob, by, plans: list[RowPlan], opportunities: list[Opp
         )
     elif job.assign == ImportJob.Assign.COLUMN:
         by_owner: dict[int, tuple[object, list[int]]] = {}
-        for plan, opportunity in zip(plans, opportunities, strict=True):
+        for plan, pk in zip(plans, opportunity_ids, strict=True):
             if plan.row.owner is not None:
-                by_owner.setdefault(plan.row.owner.pk, (plan.row.owner, []))[1].append(opportunity.pk)
+                by_owner.setdefault(plan.row.owner.pk, (plan.row.owner, []))[1].append(pk)
         for owner, owner_ids in by_owner.values():
             opportunity_assign(opportunity_ids=owner_ids, owner=owner, by=by, reason=reason)
