@@ -14,6 +14,7 @@ import argparse
 import csv
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -180,6 +181,8 @@ def main() -> None:
             f"re-import of the same file: {seconds:.1f} s; created {again.created:,}, skipped {again.skipped:,}, "
             f"rejected {again.failed:,}; peak RSS {peak_rss_mb():.0f} MB"
         )
+    print(f"load average: {os.getloadavg()[0]:.1f} (2 cores; other work on the machine slows every figure)")
+    shutil.rmtree(media, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from customers.models import Contact
+from customers.models import Contact, Customer
 from customers.selectors import customers_visible_to
 from opportunities.imports.models import ImportedRow, ImportJob
 from opportunities.imports.rows import LeadRow
@@ -65,7 +65,7 @@ class Planner:
     def __init__(self, *, team_id: int, by, duplicates: str):
         self.team_id = team_id
         self.duplicates = duplicates
-        self.visible_customers = customers_visible_to(user=by).values("pk")
+        self.by = by
         self.by_company: dict[str, CustomerRef] = {}
         self.by_email: dict[str, ContactRef] = {}
         self.by_phone: dict[str, ContactRef] = {}
@@ -106,28 +106,36 @@ class Planner:
         return self._existing[pk]
 
     def _load_existing(self, rows: list[LeadRow]) -> None:
+        """Matches by indexed key first, then the visibility rule for those few customers only
+        (the rule as a subquery over every customer grows with the table: O(n²) over a file)."""
         emails = {row.email_key for row in rows if row.email_key} - self.by_email.keys()
         phones = {row.phone_key for row in rows if row.phone_key} - self.by_phone.keys()
         names = {row.company_key for row in rows} - self.by_company.keys()
-        contacts = Contact.objects.filter(customer__in=self.visible_customers).order_by("pk")
+        found_contacts = []
         for keys, index, field in (
             (emails, self.by_email, "email_normalized"),
             (phones, self.by_phone, "phone_normalized"),
         ):
-            if not keys:
-                continue
-            found = contacts.filter(**{f"{field}__in": keys}).values_list("pk", field, "customer_id", "customer__name")
-            for pk, key, customer_id, customer_name in found:
-                index.setdefault(key, ContactRef(pk, self._customer(customer_id, customer_name), None))
+            if keys:
+                matches = Contact.objects.filter(**{f"{field}__in": keys}).order_by("pk")
+                found_contacts += [
+                    (index, *match) for match in matches.values_list("pk", field, "customer_id", "customer__name")
+                ]
+        found_customers = []
         if names:
-            from customers.models import Customer
-
-            found = (
-                Customer.objects.filter(pk__in=self.visible_customers, name_normalized__in=names)
-                .order_by("pk")
-                .values_list("pk", "name_normalized", "name")
-            )
-            for pk, key, name in found:
+            matches = Customer.objects.filter(name_normalized__in=names).order_by("pk")
+            found_customers = list(matches.values_list("pk", "name_normalized", "name"))
+        candidates = {customer_id for *_start, customer_id, _name in found_contacts} | {
+            pk for pk, _key, _name in found_customers
+        }
+        if not candidates:
+            return
+        visible = set(customers_visible_to(user=self.by).filter(pk__in=candidates).values_list("pk", flat=True))
+        for index, pk, key, customer_id, customer_name in found_contacts:
+            if customer_id in visible:
+                index.setdefault(key, ContactRef(pk, self._customer(customer_id, customer_name), None))
+        for pk, key, name in found_customers:
+            if pk in visible:
                 self.by_company.setdefault(key, self._customer(pk, name))
 
     # --- decisions --------------------------------------------------------------------------
