@@ -21,6 +21,7 @@ class ImportJob(TimeStampedModel):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Awaiting mapping")
+        PREVIEWING = "previewing", _("Preparing the preview")
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Importing")
         DONE = "done", _("Done")
@@ -80,6 +81,8 @@ class ImportJob(TimeStampedModel):
     # {column index as text: target field}; unmapped columns are absent.
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
     preview = models.JSONField(default=dict, blank=True, editable=False)
+    # When the latest preview was asked for: a preview computed for an older mapping is dropped.
+    preview_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     total = models.PositiveIntegerField(_("rows"), default=0)

@@ -345,7 +345,7 @@ def import_job_create(
 # --- mapping and preview -------------------------------------------------------------------
 
 
-def import_job_preview(*, job: ImportJob, by: User) -> dict:
+def import_job_preview(*, job: ImportJob, by: User, save: bool = True) -> dict:
     """Read the whole file as the import will (same reader, same planner, nothing written):
     the first rows as they will be created, every row's errors and duplicates, the counts."""
     _require_job_manager(by, job)
@@ -392,7 +392,8 @@ def import_job_preview(*, job: ImportJob, by: User) -> dict:
         "duplicates": duplicates,
         "unmapped": [header for index, header in enumerate(job.headers) if str(index) not in job.mapping and header],
     }
-    ImportJob.objects.filter(pk=job.pk).update(preview=preview, total=counts["total"], updated_at=timezone.now())
+    if save:
+        ImportJob.objects.filter(pk=job.pk).update(preview=preview, total=counts["total"], updated_at=timezone.now())
     job.preview, job.total = preview, counts["total"]
     return preview
 
@@ -406,12 +407,14 @@ def import_job_set_mapping(
     duplicates: str | None = None,
     save_as: str = "",
     share_with_team: bool = False,
+    enqueue: bool = True,
 ) -> ImportJob:
     """Correct the mapping of an import not yet started (and optionally save it for next
-    time), then preview the file with it."""
+    time), then preview the file with it: in the worker (a 100,000-row file takes longer than a
+    web request should), or here with ``enqueue=False``."""
     _require_job_manager(by, job)
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
-    if job.status != ImportJob.Status.DRAFT:
+    if job.status not in (ImportJob.Status.DRAFT, ImportJob.Status.PREVIEWING):
         raise ValidationError(_("This import has already started; its mapping cannot change."))
     try:
         job.mapping = mapping_clean(job.headers, mapping)
@@ -423,12 +426,43 @@ def import_job_set_mapping(
         if duplicates not in ImportJob.Duplicates.values:
             raise ValidationError({"duplicates": _("Choose what to do with duplicates.")})
         job.duplicates = duplicates
-    job.save(update_fields=["mapping", "duplicates", "updated_at"])
+    job.status = ImportJob.Status.PREVIEWING if enqueue else ImportJob.Status.DRAFT
+    job.preview = {}
+    job.preview_requested_at = timezone.now()
+    job.save(update_fields=["mapping", "duplicates", "status", "preview", "preview_requested_at", "updated_at"])
     if save_as:
         import_mapping_save(
             by=by, name=save_as, headers=job.headers, mapping=job.mapping, team=job.team if share_with_team else None
         )
-    import_job_preview(job=job, by=by)
+    if enqueue:
+        from opportunities.imports.tasks import import_job_preview_task
+
+        job_id = job.pk
+        transaction.on_commit(lambda: import_job_preview_task.delay(job_id))
+    else:
+        import_job_preview(job=job, by=by)
+    return job
+
+
+def import_job_preview_run(*, job_id: int) -> ImportJob:
+    """The worker's side of ``import_job_set_mapping``: compute the preview asked for last and
+    hand the job back to the manager (status draft), with the preview or the reason it failed."""
+    job = ImportJob.objects.select_related("team", "created_by").get(pk=job_id)
+    if job.status != ImportJob.Status.PREVIEWING:
+        return job
+    asked_at = job.preview_requested_at
+    try:
+        preview = import_job_preview(job=job, by=job.created_by, save=False)
+    except (ValidationError, PermissionDenied) as exc:
+        messages = exc.messages if hasattr(exc, "messages") else [str(exc)]
+        preview = {"error": " ".join(str(message) for message in messages)}
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEWING, preview_requested_at=asked_at).update(
+        status=ImportJob.Status.DRAFT,
+        preview=preview,
+        total=preview.get("counts", {}).get("total", 0),
+        updated_at=timezone.now(),
+    )
+    job.refresh_from_db()
     return job
 
 

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from opportunities.imports.services import import_job_run
+from opportunities.imports.services import import_job_preview_run, import_job_run
 
 
 @shared_task(
@@ -18,3 +18,8 @@ from opportunities.imports.services import import_job_run
 )
 def import_job_run_task(job_id: int) -> None:
     import_job_run(job_id=job_id)
+
+
+@shared_task(name="opportunities.import_job_preview", acks_late=True, soft_time_limit=10 * 60, time_limit=11 * 60)
+def import_job_preview_task(job_id: int) -> None:
+    import_job_preview_run(job_id=job_id)

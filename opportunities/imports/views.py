@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -97,7 +98,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         form = ImportMappingForm(request.POST or None, job=job)
         if request.method == "POST" and form.is_valid():
             try:
-                if request.POST.get("action") == "start" and job.preview:
+                if request.POST.get("action") == "start" and job.preview.get("counts"):
                     import_job_start(job=job, by=request.user, duplicates=form.cleaned_data["duplicates"])
                     messages.success(request, _("The import has started."))
                 else:
@@ -122,8 +123,13 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    """The progress bar, polled by htmx while the import runs (it stops polling when done)."""
+    """The progress bar, polled by htmx while the preview or the import runs (it stops polling
+    when done); a finished preview reloads the page, which then shows it."""
     job = _job_for(request, pk)
+    if job.status == ImportJob.Status.DRAFT:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("opportunities:imports:detail", args=[job.pk])
+        return response
     context = {"job": job, "summary": import_job_summary(job)}
     return render(request, "opportunities/imports/partials/import_progress.html", context)
 

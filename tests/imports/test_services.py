@@ -423,7 +423,7 @@ def test_it_previews_exactly_what_the_import_will_do_without_writing(manager, im
     assert Customer.objects.count() == 1 and not Opportunity.objects.exists()
 
     job = import_job_set_mapping(
-        job=job, by=manager, mapping={**job.mapping, "9": ""}, duplicates="attach", save_as="广交会名片"
+        job=job, by=manager, mapping={**job.mapping, "9": ""}, duplicates="attach", save_as="广交会名片", enqueue=False
     )
     assert job.preview["counts"]["attach"] == 1 and "备注" in job.preview["unmapped"]
     import_job_start(job=job, by=manager, enqueue=False)
@@ -436,7 +436,7 @@ def test_it_maps_the_next_file_with_the_saved_mapping(manager, import_options):
         by=manager, file=upload(excel_gbk_csv([["单位", "客户", "Handy"], ["甲", "张三", "139"]])), **import_options
     )
     import_job_set_mapping(
-        job=job, by=manager, mapping={"0": "company", "1": "contact", "2": "phone"}, save_as="我的模板"
+        job=job, by=manager, mapping={"0": "company", "1": "contact", "2": "phone"}, save_as="我的模板", enqueue=False
     )
     again = import_job_create(
         by=manager, file=upload(excel_gbk_csv([["Handy", "单位", "客户"], ["139", "乙", "李四"]])), **import_options

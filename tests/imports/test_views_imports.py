@@ -35,8 +35,15 @@ def test_it_takes_a_manager_from_a_gbk_file_to_assigned_opportunities(
     assert "GB18030" in page.content.decode() and 'name="col_0"' in page.content.decode()
 
     mapping = {f"col_{index}": field for index, field in job.mapping.items()} | {"col_0": "company"}
-    response = client.post(response.url, {**mapping, "duplicates": "skip", "action": "preview", "save_as": "名片"})
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(response.url, {**mapping, "duplicates": "skip", "action": "preview", "save_as": "名片"})
     assert response.status_code == 302
+    waiting = client.get(response.url).content.decode()
+    assert "Preparing the preview" in waiting and 'hx-trigger="every 1s"' in waiting
+    for callback in callbacks:
+        callback()  # the worker computes the preview
+    progress = client.get(reverse("opportunities:imports:progress", args=[job.pk]), headers={"HX-Request": "true"})
+    assert progress["HX-Redirect"] == response.url
     page = client.get(response.url).content.decode()
     assert "深圳市第1电子有限公司" in page and "The company name is missing." in page
 
