@@ -8,6 +8,7 @@ answers 202 with the job; the worker imports it. Reps get 403; another team's jo
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import StreamingHttpResponse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.fields import get_error_detail
@@ -32,7 +33,7 @@ from teams.models import Team, User
 
 
 class CanImport(permissions.BasePermission):
-    message = "Only sales managers can import leads."
+    message = _("Only sales managers can import leads.")
 
     def has_permission(self, request, view) -> bool:
         return user_can_import(request.user)
@@ -55,7 +56,7 @@ class ImportJobCreateSerializer(serializers.Serializer):
 
     def validate_mapping(self, value):
         if not isinstance(value, dict) or not all(isinstance(field, str) for field in value.values()):
-            raise serializers.ValidationError("Give an object: {column header or number: field name}.")
+            raise serializers.ValidationError(_("Give an object: {column header or number: field name}."))
         return value
 
     def validate(self, attrs):
