@@ -326,3 +326,7 @@ class Attachment(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+
+# Lead import (opportunities/imports/): defined there, registered here with this app.
+from opportunities.imports.models import ImportedRow, ImportJob, ImportMapping, ImportRowError  # noqa: E402, F401

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from opportunities import views
 
@@ -6,4 +6,5 @@ app_name = "opportunities"
 
 urlpatterns = [
     path("attachments/<int:pk>/download/", views.attachment_download, name="attachment_download"),
+    path("imports/", include("opportunities.imports.urls")),
 ]

@@ -18,7 +18,7 @@ def user_is_admin(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser))
 
 
-def _is_active(user) -> bool:
+def user_is_active(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 
 
@@ -39,7 +39,7 @@ def pool_team_ids(user):
 
 
 def opportunity_visibility_q(user, prefix: str = "") -> Q:
-    if not _is_active(user):
+    if not user_is_active(user):
         return Q(pk__in=[])
     if user_is_admin(user):
         return Q()
@@ -51,7 +51,7 @@ def opportunity_visibility_q(user, prefix: str = "") -> Q:
 
 
 def customer_visibility_q(user) -> Q:
-    if not _is_active(user):
+    if not user_is_active(user):
         return Q(pk__in=[])
     if user_is_admin(user):
         return Q()
@@ -68,7 +68,7 @@ def attachment_visibility_q(user) -> Q:
 def user_manages_team(user, team_id: int) -> bool:
     if user_is_admin(user):
         return True
-    if not _is_active(user):
+    if not user_is_active(user):
         return False
     return _team_model().objects.filter(pk=team_id, managers=user).exists()
 
@@ -80,7 +80,7 @@ def can_manage_opportunity(user, opportunity) -> bool:
 
 def can_edit_opportunity(user, opportunity) -> bool:
     """Work the deal: log activities, move stages, push the date, close it."""
-    if not _is_active(user):
+    if not user_is_active(user):
         return False
     if opportunity.owner_id == user.pk:
         return True

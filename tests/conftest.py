@@ -256,3 +256,12 @@ def closed_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# --- lead import (tests/imports/) -------------------------------------------------------
+
+
+@pytest.fixture
+def import_options(manager, team, pipeline, source):
+    """What a manager chooses on the upload form, as service keyword arguments."""
+    return {"source": source, "pipeline": pipeline, "team": team, "close_in_days": 30}

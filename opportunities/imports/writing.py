@@ -1,0 +1,197 @@
+"""Bulk creation of one chunk of planned rows, inside the caller's transaction.
+
+The rows are the ones ``opportunity_create`` would make for each lead — an open opportunity in
+the chosen open stage with the stage's probability, its first ``StageChange`` (from nothing to
+that stage) — written with one INSERT per table per chunk instead of one per row. Owners are
+then given by ``opportunity_assign`` / ``opportunity_distribute`` on the new ids, so the
+Assignment rows, the round-robin pointer and the fairness rules stay in opportunities/services.py.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.models import Contact, Customer
+from opportunities.imports.bulk import insert_rows
+from opportunities.imports.models import ImportedRow, ImportJob, ImportRowError
+from opportunities.imports.planning import Action, RowPlan
+from opportunities.models import Opportunity, StageChange
+from opportunities.services import DistributionStrategy, opportunity_assign, opportunity_distribute
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    created: int = 0
+    skipped: int = 0
+    failed: int = 0
+    customers: int = 0
+    contacts: int = 0
+    opportunity_ids: list[int] = field(default_factory=list)
+
+
+def assignment_reason(job: ImportJob) -> str:
+    return (_("Import #%(job)d: %(file)s") % {"job": job.pk, "file": job.original_name})[:255]
+
+
+def chunk_write(*, job: ImportJob, plans: list[RowPlan], by) -> ChunkResult:
+    now = timezone.now()
+    stage = job.stage
+
+    new_customers = [plan for plan in plans if plan.new_customer]
+    customer_ids = insert_rows(
+        Customer,
+        [
+            {
+                "name": plan.row.company,
+                "name_normalized": plan.row.company_key,
+                "country": plan.row.country,
+                "website": plan.row.website,
+                "industry": plan.row.industry,
+                "created_by_id": by.pk,
+            }
+            for plan in new_customers
+        ],
+    )
+    for plan, pk in zip(new_customers, customer_ids, strict=True):
+        plan.customer.pk = pk
+
+    new_contacts = [plan for plan in plans if plan.new_contact]
+    contact_ids = insert_rows(
+        Contact,
+        [
+            {
+                "customer_id": plan.contact.customer.pk,
+                "title": plan.row.title,
+                "phone": plan.row.phone,
+                "name": plan.row.contact or plan.row.email or plan.row.phone or plan.row.wechat or plan.row.whatsapp,
+                "phone_normalized": plan.row.phone_key,
+                "email": plan.row.email,
+                "email_normalized": plan.row.email_key,
+                "wechat": plan.row.wechat,
+                "whatsapp": plan.row.whatsapp,
+            }
+            for plan in new_contacts
+        ],
+    )
+    for plan, pk in zip(new_contacts, contact_ids, strict=True):
+        plan.contact.pk = pk
+
+    creating = [plan for plan in plans if plan.action in (Action.CREATE, Action.ATTACH)]
+    common = {
+        "pipeline_id": job.pipeline_id,
+        "stage_id": stage.pk,
+        "status": Opportunity.Status.OPEN,
+        "owner_id": None,
+        "team_id": job.team_id,
+        "source_id": job.source_id,
+        "difficulty": Decimal("1.00"),
+        "probability": stage.probability,
+        "probability_is_manual": False,
+        "stage_entered_at": now,
+        "created_by_id": by.pk,
+    }
+    opportunity_ids = insert_rows(
+        Opportunity,
+        [
+            {
+                **common,
+                "title": plan.row.deal_title,
+                "description": plan.row.description,
+                "customer_id": plan.customer.pk,
+                "contact_id": plan.contact.pk if plan.contact else None,
+                "expected_close_date": plan.row.close_date,
+                "amount": plan.row.amount,
+                "currency": plan.row.currency,
+                "exchange_rate": plan.row.exchange_rate,
+                "amount_base": plan.row.amount_base,
+            }
+            for plan in creating
+        ],
+    )
+    insert_rows(
+        StageChange,
+        [
+            {
+                "opportunity_id": pk,
+                "by_id": by.pk,
+                "at": now,
+                "from_stage_id": None,
+                "to_stage_id": stage.pk,
+                "probability_before": None,
+                "probability_after": stage.probability,
+            }
+            for pk in opportunity_ids
+        ],
+    )
+    insert_rows(
+        ImportedRow,
+        [
+            {
+                "team_id": job.team_id,
+                "fingerprint": plan.row.fingerprint,
+                "job_id": job.pk,
+                "row_number": plan.row.number,
+                "opportunity_id": pk,
+            }
+            for plan, pk in zip(creating, opportunity_ids, strict=True)
+        ],
+    )
+    insert_rows(
+        ImportRowError,
+        [
+            {
+                "job_id": job.pk,
+                "row_number": plan.row.number,
+                "reason": plan.reason,
+                "values": plan.row.cells,
+                "kind": ImportRowError.Kind.FAILED if plan.action == Action.FAIL else ImportRowError.Kind.SKIPPED,
+            }
+            for plan in plans
+            if plan.action in (Action.FAIL, Action.SKIP)
+        ],
+    )
+    _assign(job=job, by=by, plans=creating, opportunity_ids=opportunity_ids)
+
+    return ChunkResult(
+        created=len(opportunity_ids),
+        failed=sum(1 for plan in plans if plan.action == Action.FAIL),
+        skipped=sum(1 for plan in plans if plan.action == Action.SKIP),
+        customers=len(customer_ids),
+        contacts=len(contact_ids),
+        opportunity_ids=opportunity_ids,
+    )
+
+
+def job_active_reps(job: ImportJob) -> list | None:
+    """The chosen reps still active in the team (deactivated ones are skipped); None: the whole team."""
+    chosen = job.options.get("reps") or []
+    if not chosen:
+        return None
+    reps = list(get_user_model().objects.filter(pk__in=chosen, is_active=True, teams=job.team_id).order_by("pk"))
+    if not reps:
+        raise ValidationError(_("None of the chosen reps is an active member of the team any more."))
+    return reps
+
+
+def _assign(*, job: ImportJob, by, plans: list[RowPlan], opportunity_ids: list[int]) -> None:
+    if not opportunity_ids or job.assign == ImportJob.Assign.POOL:
+        return
+    ids = opportunity_ids
+    reason = assignment_reason(job)
+    if job.assign == ImportJob.Assign.OWNER:
+        opportunity_assign(opportunity_ids=ids, owner=job.owner, by=by, reason=reason)
+    elif job.assign in DistributionStrategy.ALL:
+        opportunity_distribute(
+            opportunity_ids=ids, team=job.team, strategy=job.assign, by=by, reason=reason, reps=job_active_reps(job)
+        )
+    elif job.assign == ImportJob.Assign.COLUMN:
+        by_owner: dict[int, tuple[object, list[int]]] = {}
+        for plan, pk in zip(plans, opportunity_ids, strict=True):
+            if plan.row.owner is not None:
+                by_owner.setdefault(plan.row.owner.pk, (plan.row.owner, []))[1].append(pk)
+        for owner, owner_ids in by_owner.values():
+            opportunity_assign(opportunity_ids=owner_ids, owner=owner, by=by, reason=reason)
