@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "stages",
     "sources",
     "opportunities",
+    "reports",
 ]
 
 MIDDLEWARE = [

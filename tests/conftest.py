@@ -76,3 +76,18 @@ def source(db):
 @pytest.fixture
 def lost_reason(db):
     return LostReasonFactory(name="Price too high")
+
+
+@pytest.fixture
+def report_scenario(admin, manager, rep, other_rep, outsider_rep, outsider_manager, team, other_team, pipeline, lost_reason):
+    """The hand-computed March 2026 story of tests/reports/scenario.py, looked at on 10 April 2026."""
+    import time_machine
+
+    from tests.reports.scenario import NOW, build
+
+    scenario = build(
+        admin=admin, manager=manager, rep=rep, other_rep=other_rep, outsider_rep=outsider_rep,
+        team=team, other_team=other_team, pipeline=pipeline, lost_reason=lost_reason,
+    )
+    with time_machine.travel(NOW, tick=False):
+        yield scenario

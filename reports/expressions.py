@@ -1,0 +1,116 @@
+"""SQL building blocks shared by the report selectors, identical on PostgreSQL and SQLite.
+
+Every figure is computed by the database. Where the two databases differ (numeric types, date
+arithmetic, the median) the difference is handled here, once, so the selectors read the same
+on both.
+"""
+
+import statistics
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Aggregate, DecimalField, Func, Value
+from django.db.models.functions import NullIf
+
+DECIMAL = DecimalField(max_digits=30, decimal_places=10)
+
+
+class AsNumeric(Func):
+    """A number the database divides exactly: ``numeric`` on PostgreSQL (integer ÷ integer
+    would truncate), ``REAL`` on SQLite (which has no exact decimal type)."""
+
+    template = "CAST(%(expressions)s AS numeric)"
+    arity = 1
+    output_field = DECIMAL
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS REAL)", **extra_context)
+
+
+class Rounded(Func):
+    """ROUND(x, places), half away from zero, returned as a Decimal with ``places`` decimals."""
+
+    function = "ROUND"
+    arity = 1
+
+    def __init__(self, expression, places: int = 2):
+        self.places = int(places)
+        super().__init__(AsNumeric(expression), output_field=DecimalField(max_digits=30, decimal_places=self.places))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler, connection, template=f"%(function)s(%(expressions)s, {self.places})", **extra_context
+        )
+
+    def get_db_converters(self, connection):
+        # Same Decimal on every database: SQLite hands back a float, PostgreSQL a numeric.
+        return [*super().get_db_converters(connection), self._quantize]
+
+    def _quantize(self, value, expression, connection):
+        if value is None:
+            return None
+        return Decimal(str(value)).quantize(Decimal(1).scaleb(-self.places), rounding=ROUND_HALF_UP)
+
+
+def ratio(numerator, denominator, places: int = 4) -> Rounded:
+    """numerator ÷ denominator rounded to ``places``; NULL (never an error) when the denominator is 0."""
+    return Rounded(AsNumeric(numerator) / NullIf(AsNumeric(denominator), Value(0), output_field=DECIMAL), places)
+
+
+class DaysBetween(Func):
+    """Elapsed days (fractional) from the moment ``start`` to the moment ``end``."""
+
+    arity = 2
+    output_field = DECIMAL
+
+    def _compile_pair(self, compiler):
+        start, end = self.get_source_expressions()
+        start_sql, start_params = compiler.compile(start)
+        end_sql, end_params = compiler.compile(end)
+        return start_sql, end_sql, (*end_params, *start_params)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        start_sql, end_sql, params = self._compile_pair(compiler)
+        return f"(EXTRACT(EPOCH FROM ({end_sql} - {start_sql})) / 86400.0)", params
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        start_sql, end_sql, params = self._compile_pair(compiler)
+        return f"(julianday({end_sql}) - julianday({start_sql}))", params
+
+
+class Median(Aggregate):
+    """The median (50th percentile, interpolated between the two middle values when the count is
+    even). PostgreSQL: ``percentile_cont(0.5)``. SQLite has no percentile function, so the same
+    definition is registered on each SQLite connection as ``jihui_median`` (see
+    ``register_sqlite_functions``) — the way Django itself adds STDDEV to SQLite."""
+
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY CAST(%(expressions)s AS double precision))"
+    output_field = DECIMAL
+    allow_distinct = False
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        clone = self.copy()
+        clone.function = "jihui_median"
+        clone.template = "%(function)s(%(expressions)s)"
+        return super(Median, clone).as_sql(compiler, connection, **extra_context)
+
+
+class _SqliteMedian:
+    """SQLite aggregate: the database hands us the values, we return the same median as
+    PostgreSQL's percentile_cont(0.5)."""
+
+    def __init__(self):
+        self.values: list[float] = []
+
+    def step(self, value):
+        if value is not None:
+            self.values.append(float(value))
+
+    def finalize(self):
+        return statistics.median(self.values) if self.values else None
+
+
+def register_sqlite_functions(sender, connection, **kwargs) -> None:
+    if connection.vendor == "sqlite":
+        connection.connection.create_aggregate("jihui_median", 1, _SqliteMedian)
