@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("opportunities/", include("opportunities.urls")),
+    path("reports/", include("reports.urls")),
+    path("api/reports/", include("reports.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

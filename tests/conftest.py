@@ -91,3 +91,9 @@ def report_scenario(admin, manager, rep, other_rep, outsider_rep, outsider_manag
     )
     with time_machine.travel(NOW, tick=False):
         yield scenario
+
+
+@pytest.fixture
+def fast_password_hasher(settings):
+    """Report tests create many users; a cheap hasher keeps them quick (passwords are not under test there)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
