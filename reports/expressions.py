@@ -114,3 +114,29 @@ class _SqliteMedian:
 def register_sqlite_functions(sender, connection, **kwargs) -> None:
     if connection.vendor == "sqlite":
         connection.connection.create_aggregate("jihui_median", 1, _SqliteMedian)
+
+
+class Over(Func):
+    """An aggregate of the grouped rows, as a window: ``SUM(COUNT(*)) OVER (PARTITION BY …)``.
+
+    It lets one GROUP BY query also return subtotals (per channel) and totals (``OVER ()``)
+    computed by the database — the way GROUPING SETS would, on both databases. Django refuses
+    ``Window(Sum(Count(…)))``, but the SQL is standard (PostgreSQL; SQLite ≥ 3.25)."""
+
+    contains_aggregate = True  # never put it in GROUP BY
+    contains_over_clause = True
+
+    def __init__(self, function: str, expression, *, partition_by=(), output_field=None):
+        self.window_function = function
+        self.partition_size = len(partition_by)
+        super().__init__(expression, *partition_by, output_field=output_field)
+
+    def _resolve_output_field(self):
+        return self.get_source_expressions()[0].output_field
+
+    def as_sql(self, compiler, connection, **extra_context):
+        expression, *partition = self.get_source_expressions()
+        sql, params = compiler.compile(expression)
+        compiled = [compiler.compile(item) for item in partition]
+        clause = ("PARTITION BY " + ", ".join(part_sql for part_sql, _params in compiled)) if compiled else ""
+        return f"{self.window_function}({sql}) OVER ({clause})", (*params, *(p for _sql, ps in compiled for p in ps))

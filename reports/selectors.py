@@ -36,12 +36,12 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Cast, Coalesce, Lead, Round
+from django.db.models.functions import Cast, Coalesce, Lead, NullIf, Round
 from django.utils.translation import gettext as _
 
 from crm.dates import company_today
 from opportunities.models import Activity, Opportunity, StageChange, StatusChange
-from reports.expressions import DaysBetween, Median, Rounded, ratio
+from reports.expressions import DaysBetween, Median, Over, Rounded, ratio
 from reports.models import IncentivePolicy
 from reports.periods import Period, company_midnight, month_start
 from reports.scope import credit_q, deal_q, viewer_sees_team_figures
@@ -172,25 +172,39 @@ def closing_events(*, viewer, period: Period, team: Team | None = None) -> Query
 
 
 def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Report:
-    """Payouts per rep for the deals won in the period, line by line. 4 queries."""
+    """Payouts per rep for the deals won in the period, line by line. 2 queries (the policies,
+    then the lines with each rep's and the overall sums as window functions)."""
     policies = _policies()
     currency = _policy_currency(policies)
     pay = _payout_expressions(policies)
-    won = closing_events(viewer=viewer, period=period, team=team).filter(to_status=WON)
-    lines = won.annotate(**pay).values(
-        "owner", "opportunity", "opportunity__title", "at", "opportunity__difficulty",
-        "base_cents", "bonus_cents", "payout_cents",
-    ).order_by("owner", "at", "pk")
-    grouped = (
-        won.values("owner", *_person_fields("owner__"))
-        .annotate(won=Count("pk"), payout_cents=Sum(pay["payout_cents"]))
-        .order_by("-payout_cents", "owner__username")
+    by_owner = [F("owner")]
+    lines = (
+        closing_events(viewer=viewer, period=period, team=team)
+        .filter(to_status=WON)
+        .annotate(
+            **pay,
+            owner_won=Window(Count("pk"), partition_by=by_owner),
+            owner_payout_cents=Window(Sum(pay["payout_cents"]), partition_by=by_owner),
+            total_won=Window(Count("pk")),
+            total_payout_cents=Window(Sum(pay["payout_cents"])),
+        )
+        .values(
+            "owner", *_person_fields("owner__"), "opportunity", "opportunity__title", "at", "opportunity__difficulty",
+            "base_cents", "bonus_cents", "payout_cents", "owner_won", "owner_payout_cents", "total_won",
+            "total_payout_cents",
+        )
+        .order_by("-owner_payout_cents", "owner__username", "owner", "at", "pk")
     )
-    totals = won.aggregate(won=Count("pk"), payout_cents=Coalesce(Sum(pay["payout_cents"]), ZERO))
-
-    lines_by_owner: dict[int, list[dict]] = {}
+    rows: list[dict] = []
+    totals = {"won": 0, "payout": Decimal("0.00"), "currency": currency}
     for line in lines:
-        lines_by_owner.setdefault(line["owner"], []).append({
+        if not rows or rows[-1]["owner"] != line["owner"]:
+            rows.append({
+                "owner": line["owner"], "owner_name": _person_name(line, "owner__"), "won": line["owner_won"],
+                "payout": _money(line["owner_payout_cents"]), "currency": currency, "lines": [],
+            })
+            totals.update(won=line["total_won"], payout=_money(line["total_payout_cents"]))
+        rows[-1]["lines"].append({
             "opportunity": line["opportunity"],
             "title": line["opportunity__title"],
             "won_at": line["at"],
@@ -199,21 +213,7 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
             "bonus": _money(line["bonus_cents"]),
             "payout": _money(line["payout_cents"]),
         })
-    rows = [
-        {
-            "owner": row["owner"],
-            "owner_name": _person_name(row, "owner__"),
-            "won": row["won"],
-            "payout": _money(row["payout_cents"]),
-            "currency": currency,
-            "lines": lines_by_owner.get(row["owner"], []),
-        }
-        for row in grouped
-    ]
-    return Report(
-        period.start, period.end, rows,
-        {"won": totals["won"], "payout": _money(totals["payout_cents"]), "currency": currency},
-    )
+    return Report(period.start, period.end, rows, totals)
 
 
 # --- lead sources ------------------------------------------------------------------------------
@@ -228,27 +228,41 @@ def _leads(*, viewer, period: Period, team: Team | None, channel: str | None) ->
     return leads
 
 
-def _lead_measures() -> dict:
-    return {
-        "leads": Count("pk"),
-        "open": Count("pk", filter=Q(status=OPEN)),
-        "won": Count("pk", filter=Q(status=WON)),
-        "lost": Count("pk", filter=Q(status=LOST)),
-        "expired": Count("pk", filter=Q(status=EXPIRED)),
-        "won_amount": _money_sum("amount_base", filter=Q(status=WON)),
-        "weighted_pipeline": _weighted_sum(filter=Q(status=OPEN)),
-        "avg_cycle_days": Rounded(Avg(DaysBetween("created_at", "closed_at"), filter=Q(status=WON)), 1),
-    }
+def _lead_figures(prefix: str = "", partition_by=None) -> dict:
+    """Every lead figure, from the grouped row (``partition_by`` None), or — as windows over the
+    grouped rows — per channel (``partition_by=[channel]``) or in total (``partition_by=[]``).
+    Sums and counts are added up before anything is rounded or divided, so a total is exactly
+    the figure of all its leads, not a sum of rounded parts."""
 
+    def level(aggregate):
+        return aggregate if partition_by is None else Over("SUM", aggregate, partition_by=partition_by)
 
-def _lead_ratios() -> dict:
-    return {
-        "conversion_rate": ratio(F("won"), F("leads")),
-        "win_rate": ratio(F("won"), F("won") + F("lost") + F("expired")),
-        "cost_per_lead": ratio(F("cost"), F("leads"), 2),
-        "cost_per_win": ratio(F("cost"), F("won"), 2),
-        "roi": ratio(F("won_amount") - F("cost"), F("cost"), 4),
+    won, lost, expired, is_open = Q(status=WON), Q(status=LOST), Q(status=EXPIRED), Q(status=OPEN)
+    leads = level(Count("pk"))
+    won_n = level(Count("pk", filter=won))
+    closed_n = level(Count("pk", filter=won | lost | expired))
+    cycle = DaysBetween("created_at", "closed_at")
+    cost = Rounded(level(Rounded(_source_cost("source__"), 2)), 2)
+    won_amount = Rounded(Coalesce(level(Sum("amount_base", filter=won)), ZERO), 2)
+    figures = {
+        "leads": leads,
+        "open": level(Count("pk", filter=is_open)),
+        "won": won_n,
+        "lost": level(Count("pk", filter=lost)),
+        "expired": level(Count("pk", filter=expired)),
+        "conversion_rate": ratio(won_n, leads),
+        "win_rate": ratio(won_n, closed_n),
+        "won_amount": won_amount,
+        "weighted_pipeline": Rounded(
+            Coalesce(level(Sum(F("amount_base") * F("probability"), filter=is_open)), ZERO) / Value(100), 2
+        ),
+        "avg_cycle_days": Rounded(level(Sum(cycle, filter=won)) / NullIf(level(Count(cycle, filter=won)), ZERO), 1),
+        "cost": cost,
+        "cost_per_lead": ratio(cost, leads, 2),
+        "cost_per_win": ratio(cost, won_n, 2),
+        "roi": ratio(won_amount - cost, cost, 4),
     }
+    return {f"{prefix}{key}": value for key, value in figures.items()}
 
 
 def _source_cost(prefix: str = ""):
@@ -260,55 +274,44 @@ LEAD_FIGURES = (
     "leads", "open", "won", "lost", "expired", "conversion_rate", "win_rate", "won_amount", "weighted_pipeline",
     "avg_cycle_days", "cost", "cost_per_lead", "cost_per_win", "roi",
 )
+EMPTY_LEAD_TOTALS = {
+    "leads": 0, "open": 0, "won": 0, "lost": 0, "expired": 0, "conversion_rate": None, "win_rate": None,
+    "won_amount": Decimal("0.00"), "weighted_pipeline": Decimal("0.00"), "avg_cycle_days": None,
+    "cost": Decimal("0.00"), "cost_per_lead": None, "cost_per_win": None, "roi": None,
+}
 
 
 def report_sources(*, viewer, period: Period, team: Team | None = None, channel: str | None = None) -> Report:
-    """Leads created in the period per source, rolled up per channel. 3 queries.
+    """Leads created in the period per source, with per-channel and overall figures from the same
+    GROUP BY (window sums over its rows). 1 query.
 
     A source's cost is counted in full in any period in which it has at least one lead the viewer
     sees (docs/REPORTS.md says why)."""
     leads = _leads(viewer=viewer, period=period, team=team, channel=channel)
-    with_leads = LeadSource.objects.filter(Exists(leads.filter(source=OuterRef("pk")))).order_by()
-
-    per_source = (
+    rows = list(
         leads.values("source", "source__name", "source__channel")
-        .annotate(cost=Rounded(_source_cost("source__"), 2))
-        .annotate(**_lead_measures())
-        .annotate(**_lead_ratios())
-        .order_by("source__channel", "source__name")
+        .annotate(**_lead_figures())
+        .annotate(**_lead_figures("channel__", partition_by=[F("source__channel")]))
+        .annotate(**_lead_figures("total__", partition_by=[]))
+        .order_by("source__channel", "source__name", "source")
     )
-    channel_cost = (
-        with_leads.filter(channel=OuterRef("source__channel"))
-        .values("channel")
-        .annotate(total=Rounded(Sum(_source_cost()), 2))
-        .values("total")
-    )
-    per_channel = (
-        leads.values("source__channel")
-        .annotate(cost=Rounded(Coalesce(Subquery(channel_cost), ZERO), 2))
-        .annotate(**_lead_measures())
-        .annotate(**_lead_ratios())
-        .order_by("source__channel")
-    )
-    total_cost = with_leads.annotate(one=Value(1)).values("one").annotate(total=Rounded(Sum(_source_cost()), 2)).values("total")
-    # Max() of a constant subquery: the database evaluates it once; it makes the cost one of the aggregates.
-    totals = leads.aggregate(**_lead_measures(), cost=Rounded(Coalesce(Max(Subquery(total_cost)), ZERO), 2), **_lead_ratios())
-    totals = {key: totals[key] for key in LEAD_FIGURES}
-
     channel_names = dict(LeadSource.Channel.choices)
-    rows = [
+
+    def label(code: str) -> str:
+        return str(channel_names.get(code, code))
+
+    per_source = [
         {"source": row["source"], "name": row["source__name"], "channel": row["source__channel"],
-         "channel_name": str(channel_names.get(row["source__channel"], row["source__channel"])),
-         **{key: row[key] for key in LEAD_FIGURES}}
-        for row in per_source
+         "channel_name": label(row["source__channel"]), **{key: row[key] for key in LEAD_FIGURES}}
+        for row in rows
     ]
+    first_of_channel = {row["source__channel"]: row for row in reversed(rows)}
     channels = [
-        {"channel": row["source__channel"],
-         "channel_name": str(channel_names.get(row["source__channel"], row["source__channel"])),
-         **{key: row[key] for key in LEAD_FIGURES}}
-        for row in per_channel
+        {"channel": code, "channel_name": label(code), **{key: row[f"channel__{key}"] for key in LEAD_FIGURES}}
+        for code, row in sorted(first_of_channel.items())
     ]
-    return Report(period.start, period.end, rows, totals, {"channels": channels})
+    totals = {key: rows[0][f"total__{key}"] for key in LEAD_FIGURES} if rows else dict(EMPTY_LEAD_TOTALS)
+    return Report(period.start, period.end, per_source, totals, {"channels": channels})
 
 
 # --- expiries ------------------------------------------------------------------------------------
@@ -316,23 +319,33 @@ def report_sources(*, viewer, period: Period, team: Team | None = None, channel:
 
 def report_expired(*, viewer, period: Period, team: Team | None = None) -> Report:
     """Per rep: deals expired in the period (count, amount, list), their close-date pushes, and the
-    share of the rep's closes in the period that were expiries. 3 queries."""
+    share of the rep's closes in the period that were expiries. 2 queries (per rep with the totals
+    as window sums; the expired deals)."""
     events = closing_events(viewer=viewer, period=period, team=team)
     is_expired = Q(to_status=EXPIRED)
-    measures = {
-        "closed": Count("pk"),
-        "expired": Count("pk", filter=is_expired),
-        "expired_amount": _money_sum("opportunity__amount_base", filter=is_expired),
-        "pushes": Coalesce(Sum("opportunity__close_date_pushes", filter=is_expired), ZERO),
-    }
-    share = {"expired_share": ratio(F("expired"), F("closed"))}
+
+    def figures(prefix: str, level) -> dict:
+        closed, expired = level(Count("pk")), level(Count("pk", filter=is_expired))
+        return {
+            f"{prefix}closed": closed,
+            f"{prefix}expired": expired,
+            f"{prefix}expired_amount": Rounded(Coalesce(level(Sum("opportunity__amount_base", filter=is_expired)), ZERO), 2),
+            f"{prefix}pushes": Coalesce(level(Sum("opportunity__close_date_pushes", filter=is_expired)), ZERO),
+            f"{prefix}expired_share": ratio(expired, closed),
+        }
+
     grouped = (
         events.values("owner", *_person_fields("owner__"))
-        .annotate(**measures)
-        .annotate(**share)
-        .order_by("-expired", "-expired_amount", "owner__username")
+        .annotate(**figures("", lambda aggregate: aggregate))
+        .annotate(**figures("total_", lambda aggregate: Over("SUM", aggregate)))
+        .order_by("-expired", "-expired_amount", "owner__username", "owner")
     )
-    totals = events.aggregate(**measures, expired_share=ratio(Count("pk", filter=is_expired), Count("pk")))
+    keys = ("closed", "expired", "expired_amount", "pushes", "expired_share")
+    grouped = list(grouped)
+    totals = (
+        {key: grouped[0][f"total_{key}"] for key in keys} if grouped
+        else {"closed": 0, "expired": 0, "expired_amount": Decimal("0.00"), "pushes": 0, "expired_share": None}
+    )
     lines = (
         events.filter(is_expired)
         .values(
@@ -381,12 +394,26 @@ def _open_deals(*, viewer, team: Team | None, pipeline: Pipeline | None) -> Quer
 
 
 def _open_measures() -> dict:
-    return {"count": Count("pk"), "amount": _money_sum("amount_base"), "weighted": _weighted_sum()}
+    """Per group, and the overall totals as window sums over the groups (same query)."""
+    total = lambda aggregate: Over("SUM", aggregate)  # noqa: E731
+    return {
+        "count": Count("pk"), "amount": _money_sum("amount_base"), "weighted": _weighted_sum(),
+        "total_count": total(Count("pk")),
+        "total_amount": Rounded(Coalesce(total(Sum("amount_base")), ZERO), 2),
+        "total_weighted": Rounded(Coalesce(total(Sum(F("amount_base") * F("probability"))), ZERO) / Value(100), 2),
+    }
+
+
+def _open_totals(groups: dict) -> dict:
+    first = next(iter(groups.values()), None)
+    if first is None:
+        return {"count": 0, "amount": Decimal("0.00"), "weighted": Decimal("0.00")}
+    return {"count": first["total_count"], "amount": first["total_amount"], "weighted": first["total_weighted"]}
 
 
 def report_pipeline(*, viewer, team: Team | None = None, pipeline: Pipeline | None = None) -> Report:
-    """Open deals now, per stage: count, amount (CNY) and weighted amount. 3 queries.
-    Every open stage of the active pipelines is listed, empty ones with zeros."""
+    """Open deals now, per stage: count, amount (CNY) and weighted amount.
+    Every open stage of the active pipelines is listed, empty ones with zeros. 2 queries."""
     deals = _open_deals(viewer=viewer, team=team, pipeline=pipeline)
     stages = Stage.objects.filter(kind=Stage.Kind.OPEN).filter(Q(pipeline__is_active=True) | Q(pk__in=deals.values("stage")))
     if pipeline is not None:
@@ -395,7 +422,7 @@ def report_pipeline(*, viewer, team: Team | None = None, pipeline: Pipeline | No
         "pk", "name", "pipeline", "pipeline__name"
     )
     per_stage = {row["stage"]: row for row in deals.values("stage").annotate(**_open_measures()).order_by()}
-    totals = deals.aggregate(**_open_measures())
+    totals = _open_totals(per_stage)
     zero = Decimal("0.00")
     rows = []
     for stage in stages:
@@ -422,7 +449,7 @@ def forecast_buckets(today: datetime.date) -> list[tuple[str, datetime.date | No
 def report_forecast(*, viewer, team: Team | None = None, pipeline: Pipeline | None = None) -> Report:
     """Open deals by expected close month: weighted amount for this month and the next five, deals
     whose date has already passed (slipped, not yet expired) in their own bucket, and the rest in
-    "later" — so the buckets add up to the pipeline. 2 queries."""
+    "later" — so the buckets add up to the pipeline. 1 query."""
     today = company_today()
     buckets = forecast_buckets(today)
     whens = [When(expected_close_date__lt=today, then=Value("overdue"))]
@@ -431,7 +458,7 @@ def report_forecast(*, viewer, team: Team | None = None, pipeline: Pipeline | No
         bucket=Case(*whens, default=Value("later"), output_field=CharField())
     )
     per_bucket = {row["bucket"]: row for row in deals.values("bucket").annotate(**_open_measures()).order_by()}
-    totals = deals.aggregate(**_open_measures())
+    totals = _open_totals(per_bucket)
     zero = Decimal("0.00")
     rows = []
     for key, first, last in buckets:
@@ -519,20 +546,29 @@ def report_funnel(*, viewer, period: Period, pipeline: Pipeline | None = None, t
 def report_scorecard(*, viewer, period: Period, team: Team | None = None) -> Report:
     """Per rep: open deals now; won, lost and expired in the period (standing closes credited to
     the owner at the time); win rate; average cycle of the deals won; payout (the same figure as
-    the incentives report); last activity they logged. 8 queries."""
+    the incentives report); last activity they logged. 5 queries (6 for a manager): the policies,
+    closes, open deals and activities per rep (each with its totals as window functions), people."""
     policies = _policies()
     currency = _policy_currency(policies)
     payout_cents = _payout_expressions(policies)["payout_cents"]
     events = closing_events(viewer=viewer, period=period, team=team)
-    close_measures = {
-        "won": Count("pk", filter=Q(to_status=WON)),
-        "lost": Count("pk", filter=Q(to_status=LOST)),
-        "expired": Count("pk", filter=Q(to_status=EXPIRED)),
-        "avg_cycle_days": Rounded(Avg(DaysBetween("opportunity__created_at", "at"), filter=Q(to_status=WON)), 1),
-        "payout_cents": Coalesce(Sum(payout_cents, filter=Q(to_status=WON)), ZERO),
-    }
-    # Every standing close is won, lost or expired, so the win rate is won ÷ all closes.
-    close_measures["win_rate"] = ratio(Count("pk", filter=Q(to_status=WON)), Count("pk"))
+    won = Q(to_status=WON)
+    cycle = DaysBetween("opportunity__created_at", "at")
+
+    def close_figures(prefix: str, level) -> dict:
+        won_n = level(Count("pk", filter=won))
+        return {
+            f"{prefix}won": won_n,
+            f"{prefix}lost": level(Count("pk", filter=Q(to_status=LOST))),
+            f"{prefix}expired": level(Count("pk", filter=Q(to_status=EXPIRED))),
+            # Every standing close is won, lost or expired, so the win rate is won ÷ all closes.
+            f"{prefix}win_rate": ratio(won_n, level(Count("pk"))),
+            f"{prefix}avg_cycle_days": Rounded(level(Sum(cycle, filter=won)) / NullIf(level(Count(cycle, filter=won)), ZERO), 1),
+            f"{prefix}payout_cents": Coalesce(level(Sum(payout_cents, filter=won)), ZERO),
+        }
+
+    def total(aggregate, function="SUM"):
+        return Over(function, aggregate)
 
     open_deals = Opportunity.objects.filter(deal_q(viewer), credit_q(viewer, "owner"), status=OPEN, owner__isnull=False)
     activities = Activity.objects.filter(deal_q(viewer, "opportunity__"), credit_q(viewer, "author", "opportunity__"))
@@ -540,12 +576,18 @@ def report_scorecard(*, viewer, period: Period, team: Team | None = None) -> Rep
         open_deals = open_deals.filter(team=team)
         activities = activities.filter(opportunity__team=team)
 
-    closes = {row["owner"]: row for row in events.values("owner").annotate(**close_measures).order_by()}
-    opens = dict(open_deals.values("owner").annotate(n=Count("pk")).values_list("owner", "n").order_by())
-    last = dict(activities.values("author").annotate(last=Max("occurred_at")).values_list("author", "last").order_by())
-    close_totals = events.aggregate(**close_measures)
-    open_total = open_deals.aggregate(n=Count("pk"))["n"]
-    last_total = activities.aggregate(last=Max("occurred_at"))["last"]
+    closes = {
+        row["owner"]: row
+        for row in events.values("owner").annotate(**close_figures("", lambda a: a), **close_figures("total_", total)).order_by()
+    }
+    opens = {row["owner"]: row for row in open_deals.values("owner").annotate(n=Count("pk"), total=total(Count("pk"))).order_by()}
+    last = {
+        row["author"]: row
+        for row in activities.values("author").annotate(last=Max("occurred_at"), total=total(Max("occurred_at"), "MAX")).order_by()
+    }
+    first_close = next(iter(closes.values()), None)
+    first_open = next(iter(opens.values()), None)
+    first_last = next(iter(last.values()), None)
 
     # Rows: everyone with a figure, plus (for managers) every member of their teams, idle or not.
     ids = {*closes, *opens, *last} - {None}
@@ -562,7 +604,7 @@ def report_scorecard(*, viewer, period: Period, team: Team | None = None) -> Rep
         rows.append({
             "owner": person["pk"],
             "owner_name": _person_name(person, ""),
-            "open": opens.get(person["pk"], 0),
+            "open": opens.get(person["pk"], {}).get("n", 0),
             "won": close.get("won", 0),
             "lost": close.get("lost", 0),
             "expired": close.get("expired", 0),
@@ -570,18 +612,18 @@ def report_scorecard(*, viewer, period: Period, team: Team | None = None) -> Rep
             "avg_cycle_days": close.get("avg_cycle_days"),
             "payout": _money(close.get("payout_cents", 0)),
             "currency": currency,
-            "last_activity_at": last.get(person["pk"]),
+            "last_activity_at": last.get(person["pk"], {}).get("last"),
         })
     totals = {
-        "open": open_total,
-        "won": close_totals["won"],
-        "lost": close_totals["lost"],
-        "expired": close_totals["expired"],
-        "win_rate": close_totals["win_rate"],
-        "avg_cycle_days": close_totals["avg_cycle_days"],
-        "payout": _money(close_totals["payout_cents"]),
+        "open": first_open["total"] if first_open else 0,
+        "won": first_close["total_won"] if first_close else 0,
+        "lost": first_close["total_lost"] if first_close else 0,
+        "expired": first_close["total_expired"] if first_close else 0,
+        "win_rate": first_close["total_win_rate"] if first_close else None,
+        "avg_cycle_days": first_close["total_avg_cycle_days"] if first_close else None,
+        "payout": _money(first_close["total_payout_cents"] if first_close else 0),
         "currency": currency,
-        "last_activity_at": last_total,
+        "last_activity_at": first_last["total"] if first_last else None,
     }
     return Report(period.start, period.end, rows, totals)
 
