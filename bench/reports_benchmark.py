@@ -431,7 +431,7 @@ def timed(call) -> tuple[float, object]:
     return time.perf_counter() - started, result
 
 
-def run(*, runs: int, period_days: int | None = None) -> dict:
+def run(*, runs: int, period_days: int | None = None, only: tuple[str, ...] = ()) -> dict:
     from django.db import connection
 
     from crm.dates import company_today
@@ -454,6 +454,8 @@ def run(*, runs: int, period_days: int | None = None) -> dict:
         opportunities = cursor.fetchone()[0]
     results = []
     for name, selector, hand_sql, keys in cases(ctx):
+        if only and name not in only:
+            continue
         orm_times, sql_times = [], []
         selector(viewer, period)  # warm-up: plans, caches
         with connection.cursor() as cursor:
@@ -504,6 +506,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--regenerate", action="store_true", help="rebuild the data even if it is there")
     parser.add_argument("--period-days", type=int, default=None, help="default: the last full calendar month")
     parser.add_argument("--json", type=Path, default=Path("var/bench/reports.json"))
+    parser.add_argument("--only", nargs="*", default=(), help="time only these reports")
     args = parser.parse_args(argv)
 
     url = os.environ.get("DATABASE_URL", "")
@@ -527,7 +530,7 @@ def main(argv=None) -> dict:
         started = time.perf_counter()
         generate(args.opportunities, now=timezone.now())
         print(f"generated {args.opportunities:,} opportunities in {time.perf_counter() - started:.1f} s", flush=True)
-    summary = run(runs=args.runs, period_days=args.period_days)
+    summary = run(runs=args.runs, period_days=args.period_days, only=tuple(args.only))
     print(markdown(summary))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(summary, indent=2))

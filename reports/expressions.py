@@ -140,3 +140,34 @@ class Over(Func):
         compiled = [compiler.compile(item) for item in partition]
         clause = ("PARTITION BY " + ", ".join(part_sql for part_sql, _params in compiled)) if compiled else ""
         return f"{self.window_function}({sql}) OVER ({clause})", (*params, *(p for _sql, ps in compiled for p in ps))
+
+
+class AsFetched(Func):
+    """The value exactly as the database driver returns it, without Django's per-row Python
+    conversion (used on integer columns of long line lists, where that conversion is most of the
+    Python time)."""
+
+    template = "%(expressions)s"
+    arity = 1
+
+    def get_db_converters(self, connection):
+        return []
+
+
+class PerGroup(Func):
+    """An expression over columns already in the GROUP BY (e.g. a source's cost from its money,
+    days and day rate), computed once per group instead of being added to the GROUP BY and
+    computed for every row."""
+
+    template = "%(expressions)s"
+    arity = 1
+    contains_aggregate = True
+
+
+class AfterWindows(Func):
+    """A plain per-row value that filters test after the window functions are computed (what a
+    QUALIFY clause does): the windows still see every row, the filter only trims the output."""
+
+    template = "%(expressions)s"
+    arity = 1
+    contains_over_clause = True

@@ -36,12 +36,12 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Cast, Coalesce, Lead, NullIf, Round
+from django.db.models.functions import Cast, Coalesce, Lead, NullIf, Round, RowNumber
 from django.utils.translation import gettext as _
 
 from crm.dates import company_today
 from opportunities.models import Activity, Opportunity, StageChange, StatusChange
-from reports.expressions import DaysBetween, Median, Over, Rounded, ratio
+from reports.expressions import AfterWindows, AsFetched, DaysBetween, Median, Over, PerGroup, Rounded, ratio
 from reports.models import IncentivePolicy
 from reports.periods import Period, company_midnight, month_start
 from reports.scope import credit_q, deal_q, viewer_sees_team_figures
@@ -72,7 +72,8 @@ class Report:
 
 
 def _money(cents) -> Decimal | None:
-    return None if cents is None else (Decimal(int(cents)) / 100).quantize(CENT)
+    """Integer cents (an int, or a whole Decimal from PostgreSQL's SUM) → an exact Decimal."""
+    return None if cents is None else Decimal(cents).scaleb(-2)
 
 
 def _person_fields(prefix: str) -> tuple[str, ...]:
@@ -182,37 +183,39 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
         closing_events(viewer=viewer, period=period, team=team)
         .filter(to_status=WON)
         .annotate(
-            **pay,
-            owner_won=Window(Count("pk"), partition_by=by_owner),
-            owner_payout_cents=Window(Sum(pay["payout_cents"]), partition_by=by_owner),
-            total_won=Window(Count("pk")),
-            total_payout_cents=Window(Sum(pay["payout_cents"])),
+            base_cents=AsFetched(pay["base_cents"]),
+            bonus_cents=AsFetched(pay["bonus_cents"]),
+            payout_cents=AsFetched(pay["payout_cents"]),
+            owner_won=AsFetched(Window(Count("pk"), partition_by=by_owner)),
+            owner_payout_cents=AsFetched(Window(Sum(pay["payout_cents"]), partition_by=by_owner)),
+            total_won=AsFetched(Window(Count("pk"))),
+            total_payout_cents=AsFetched(Window(Sum(pay["payout_cents"]))),
         )
-        .values(
+        .values_list(
             "owner", *_person_fields("owner__"), "opportunity", "opportunity__title", "at", "opportunity__difficulty",
             "base_cents", "bonus_cents", "payout_cents", "owner_won", "owner_payout_cents", "total_won",
             "total_payout_cents",
         )
-        .order_by("-owner_payout_cents", "owner__username", "owner", "at", "pk")
+        .order_by("owner", "at", "pk")  # the window's own order: no second sort of the lines
     )
     rows: list[dict] = []
     totals = {"won": 0, "payout": Decimal("0.00"), "currency": currency}
-    for line in lines:
-        if not rows or rows[-1]["owner"] != line["owner"]:
+    row_lines: list[dict] = []
+    for (owner, username, first_name, last_name, opportunity, title, won_at, difficulty, base, bonus, payout,
+         owner_won, owner_payout, total_won, total_payout) in lines:
+        if not rows or rows[-1]["owner"] != owner:
+            row_lines = []
             rows.append({
-                "owner": line["owner"], "owner_name": _person_name(line, "owner__"), "won": line["owner_won"],
-                "payout": _money(line["owner_payout_cents"]), "currency": currency, "lines": [],
+                "owner": owner,
+                "owner_name": _person_name({"username": username, "first_name": first_name, "last_name": last_name}, ""),
+                "won": owner_won, "payout": _money(owner_payout), "currency": currency, "lines": row_lines,
             })
-            totals.update(won=line["total_won"], payout=_money(line["total_payout_cents"]))
-        rows[-1]["lines"].append({
-            "opportunity": line["opportunity"],
-            "title": line["opportunity__title"],
-            "won_at": line["at"],
-            "base": _money(line["base_cents"]),
-            "difficulty": line["opportunity__difficulty"],
-            "bonus": _money(line["bonus_cents"]),
-            "payout": _money(line["payout_cents"]),
+            totals.update(won=total_won, payout=_money(total_payout))
+        row_lines.append({
+            "opportunity": opportunity, "title": title, "won_at": won_at, "base": _money(base),
+            "difficulty": difficulty, "bonus": _money(bonus), "payout": _money(payout),
         })
+    rows.sort(key=lambda row: (-row["payout"], row["owner_name"]))  # biggest payout first
     return Report(period.start, period.end, rows, totals)
 
 
@@ -242,7 +245,7 @@ def _lead_figures(prefix: str = "", partition_by=None) -> dict:
     won_n = level(Count("pk", filter=won))
     closed_n = level(Count("pk", filter=won | lost | expired))
     cycle = DaysBetween("created_at", "closed_at")
-    cost = Rounded(level(Rounded(_source_cost("source__"), 2)), 2)
+    cost = Rounded(level(PerGroup(_source_cost("source__"))), 2)
     won_amount = Rounded(Coalesce(level(Sum("amount_base", filter=won)), ZERO), 2)
     figures = {
         "leads": leads,
@@ -256,7 +259,8 @@ def _lead_figures(prefix: str = "", partition_by=None) -> dict:
         "weighted_pipeline": Rounded(
             Coalesce(level(Sum(F("amount_base") * F("probability"), filter=is_open)), ZERO) / Value(100), 2
         ),
-        "avg_cycle_days": Rounded(level(Sum(cycle, filter=won)) / NullIf(level(Count(cycle, filter=won)), ZERO), 1),
+        # every won deal has closed_at, so its cycle count is the won count
+        "avg_cycle_days": Rounded(level(Sum(cycle, filter=won)) / NullIf(won_n, ZERO), 1),
         "cost": cost,
         "cost_per_lead": ratio(cost, leads, 2),
         "cost_per_win": ratio(cost, won_n, 2),
@@ -289,7 +293,10 @@ def report_sources(*, viewer, period: Period, team: Team | None = None, channel:
     sees (docs/REPORTS.md says why)."""
     leads = _leads(viewer=viewer, period=period, team=team, channel=channel)
     rows = list(
-        leads.values("source", "source__name", "source__channel")
+        leads.values(
+            "source", "source__name", "source__channel", "source__cost_money", "source__manpower_days",
+            "source__day_rate",
+        )
         .annotate(**_lead_figures())
         .annotate(**_lead_figures("channel__", partition_by=[F("source__channel")]))
         .annotate(**_lead_figures("total__", partition_by=[]))
@@ -319,65 +326,61 @@ def report_sources(*, viewer, period: Period, team: Team | None = None, channel:
 
 def report_expired(*, viewer, period: Period, team: Team | None = None) -> Report:
     """Per rep: deals expired in the period (count, amount, list), their close-date pushes, and the
-    share of the rep's closes in the period that were expiries. 2 queries (per rep with the totals
-    as window sums; the expired deals)."""
-    events = closing_events(viewer=viewer, period=period, team=team)
+    share of the rep's closes in the period that were expiries. 1 query."""
     is_expired = Q(to_status=EXPIRED)
+    by_owner = [F("owner")]
 
-    def figures(prefix: str, level) -> dict:
-        closed, expired = level(Count("pk")), level(Count("pk", filter=is_expired))
+    def figures(prefix: str, partition_by) -> dict:
+        closed = Window(Count("pk"), partition_by=partition_by)
+        expired = Window(Count("pk", filter=is_expired), partition_by=partition_by)
+        amount = Window(Sum("opportunity__amount_base", filter=is_expired), partition_by=partition_by)
+        pushes = Window(Sum("opportunity__close_date_pushes", filter=is_expired), partition_by=partition_by)
         return {
             f"{prefix}closed": closed,
             f"{prefix}expired": expired,
-            f"{prefix}expired_amount": Rounded(Coalesce(level(Sum("opportunity__amount_base", filter=is_expired)), ZERO), 2),
-            f"{prefix}pushes": Coalesce(level(Sum("opportunity__close_date_pushes", filter=is_expired)), ZERO),
+            f"{prefix}expired_amount": Rounded(Coalesce(amount, ZERO), 2),
+            f"{prefix}pushes": Coalesce(pushes, ZERO),
             f"{prefix}expired_share": ratio(expired, closed),
         }
 
-    grouped = (
-        events.values("owner", *_person_fields("owner__"))
-        .annotate(**figures("", lambda aggregate: aggregate))
-        .annotate(**figures("total_", lambda aggregate: Over("SUM", aggregate)))
-        .order_by("-expired", "-expired_amount", "owner__username", "owner")
-    )
     keys = ("closed", "expired", "expired_amount", "pushes", "expired_share")
-    grouped = list(grouped)
-    totals = (
-        {key: grouped[0][f"total_{key}"] for key in keys} if grouped
-        else {"closed": 0, "expired": 0, "expired_amount": Decimal("0.00"), "pushes": 0, "expired_share": None}
-    )
-    lines = (
-        events.filter(is_expired)
+    # One pass over the period's closes: every close counts in the windows; the output keeps the
+    # expired ones (the lines) and each rep's first close (so reps without expiries get a row).
+    events = (
+        closing_events(viewer=viewer, period=period, team=team)
+        .annotate(
+            **figures("owner_", by_owner), **figures("total_", None),
+            is_line=AfterWindows(Case(When(is_expired, then=Value(1)), default=Value(0), output_field=IntegerField())),
+            rank_in_owner=Window(RowNumber(), partition_by=by_owner, order_by=[F("at").asc(), F("pk").asc()]),
+        )
+        .filter(Q(is_line=1) | Q(rank_in_owner=1))
         .values(
-            "owner", "opportunity", "opportunity__title", "at", "opportunity__expected_close_date",
-            "opportunity__amount_base", "opportunity__close_date_pushes", "opportunity__last_activity_at",
+            "owner", *_person_fields("owner__"), "is_line", "opportunity", "opportunity__title", "at",
+            "opportunity__expected_close_date", "opportunity__amount_base", "opportunity__close_date_pushes",
+            "opportunity__last_activity_at", *(f"owner_{key}" for key in keys), *(f"total_{key}" for key in keys),
         )
         .order_by("owner", "at", "pk")
     )
-    lines_by_owner: dict[int | None, list[dict]] = {}
-    for line in lines:
-        lines_by_owner.setdefault(line["owner"], []).append({
-            "opportunity": line["opportunity"],
-            "title": line["opportunity__title"],
-            "expired_at": line["at"],
-            "expected_close_date": line["opportunity__expected_close_date"],
-            "amount": line["opportunity__amount_base"],
-            "pushes": line["opportunity__close_date_pushes"],
-            "last_activity_at": line["opportunity__last_activity_at"],
-        })
-    rows = [
-        {
-            "owner": row["owner"],
-            "owner_name": _person_name(row, "owner__"),
-            "closed": row["closed"],
-            "expired": row["expired"],
-            "expired_amount": row["expired_amount"],
-            "pushes": row["pushes"],
-            "expired_share": row["expired_share"],
-            "lines": lines_by_owner.get(row["owner"], []),
-        }
-        for row in grouped
-    ]
+    rows: list[dict] = []
+    totals = {"closed": 0, "expired": 0, "expired_amount": Decimal("0.00"), "pushes": 0, "expired_share": None}
+    for event in events:
+        if not rows or rows[-1]["owner"] != event["owner"]:
+            rows.append({
+                "owner": event["owner"], "owner_name": _person_name(event, "owner__"),
+                **{key: event[f"owner_{key}"] for key in keys}, "lines": [],
+            })
+            totals = {key: event[f"total_{key}"] for key in keys}
+        if event["is_line"]:
+            rows[-1]["lines"].append({
+                "opportunity": event["opportunity"],
+                "title": event["opportunity__title"],
+                "expired_at": event["at"],
+                "expected_close_date": event["opportunity__expected_close_date"],
+                "amount": event["opportunity__amount_base"],
+                "pushes": event["opportunity__close_date_pushes"],
+                "last_activity_at": event["opportunity__last_activity_at"],
+            })
+    rows.sort(key=lambda row: (-row["expired"], -row["expired_amount"], row["owner_name"]))
     return Report(period.start, period.end, rows, totals)
 
 
