@@ -1,4 +1,5 @@
 #!/usr/bin/env python
+# ruff: noqa: E501  (long lines are SQL inside strings, kept readable as SQL)
 """Report selectors against hand-written SQL, at 1,000,000 opportunities on PostgreSQL.
 
 Generates (once; ``--regenerate`` to redo) a year of history in a dedicated database with
@@ -42,8 +43,13 @@ def ensure_database(url: str) -> None:
     from psycopg2 import sql
 
     params = dj_database_url.parse(url)
-    admin = psycopg2.connect(dbname="postgres", user=params["USER"], password=params["PASSWORD"] or None,
-                             host=params["HOST"], port=params["PORT"] or 5432)
+    admin = psycopg2.connect(
+        dbname="postgres",
+        user=params["USER"],
+        password=params["PASSWORD"] or None,
+        host=params["HOST"],
+        port=params["PORT"] or 5432,
+    )
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [params["NAME"]])
@@ -88,33 +94,56 @@ def generate(n: int, *, now: datetime.datetime) -> dict:
                 reps.append(rep)
         pipeline, _ = Pipeline.objects.get_or_create(name="Bench pipeline")
         for order, (name, probability) in enumerate(OPEN_STAGES, start=1):
-            Stage.objects.get_or_create(pipeline=pipeline, name=name, defaults={"order": order * 10, "probability": probability})
-        Stage.objects.get_or_create(pipeline=pipeline, name="Won", defaults={"order": 100, "probability": 100, "kind": "won"})
-        Stage.objects.get_or_create(pipeline=pipeline, name="Lost", defaults={"order": 110, "probability": 0, "kind": "lost"})
+            Stage.objects.get_or_create(
+                pipeline=pipeline, name=name, defaults={"order": order * 10, "probability": probability}
+            )
+        Stage.objects.get_or_create(
+            pipeline=pipeline, name="Won", defaults={"order": 100, "probability": 100, "kind": "won"}
+        )
+        Stage.objects.get_or_create(
+            pipeline=pipeline, name="Lost", defaults={"order": 110, "probability": 0, "kind": "lost"}
+        )
         stages = {stage.name: stage for stage in pipeline.stages.all()}
         channels = [choice for choice, _label in LeadSource.Channel.choices]
         sources = [
-            LeadSource.objects.get_or_create(name=f"Bench source {s + 1}", defaults={
-                "channel": channels[s % len(channels)], "cost_money": Decimal(20000 + 5000 * s),
-                "manpower_days": Decimal(s % 5), "day_rate": Decimal("600.00"),
-            })[0]
+            LeadSource.objects.get_or_create(
+                name=f"Bench source {s + 1}",
+                defaults={
+                    "channel": channels[s % len(channels)],
+                    "cost_money": Decimal(20000 + 5000 * s),
+                    "manpower_days": Decimal(s % 5),
+                    "day_rate": Decimal("600.00"),
+                },
+            )[0]
             for s in range(SOURCES)
         ]
         customers = [Customer.objects.get_or_create(name=f"Bench customer {c + 1}")[0] for c in range(CUSTOMERS)]
         today = now.date()
         IncentivePolicy.objects.create(effective_from=today - datetime.timedelta(days=400), base_reward=Decimal("1000"))
-        IncentivePolicy.objects.create(effective_from=today - datetime.timedelta(days=120), base_reward=Decimal("1200"),
-                                       new_customer_bonus=Decimal("300"), new_product_bonus=Decimal("200"))
+        IncentivePolicy.objects.create(
+            effective_from=today - datetime.timedelta(days=120),
+            base_reward=Decimal("1200"),
+            new_customer_bonus=Decimal("300"),
+            new_product_bonus=Decimal("200"),
+        )
 
         open_ids = [stages[name].pk for name, _p in OPEN_STAGES]
         params = {
-            "n": n, "now": now, "open_ids": open_ids, "open_prob": [p for _name, p in OPEN_STAGES],
-            "won": stages["Won"].pk, "lost": stages["Lost"].pk, "pipeline": pipeline.pk,
-            "reps": [rep.pk for rep in reps], "rep_teams": [team.pk for team in teams for _r in range(REPS // TEAMS)],
-            "sources": [source.pk for source in sources], "customers": [customer.pk for customer in customers],
+            "n": n,
+            "now": now,
+            "open_ids": open_ids,
+            "open_prob": [p for _name, p in OPEN_STAGES],
+            "won": stages["Won"].pk,
+            "lost": stages["Lost"].pk,
+            "pipeline": pipeline.pk,
+            "reps": [rep.pk for rep in reps],
+            "rep_teams": [team.pk for team in teams for _r in range(REPS // TEAMS)],
+            "sources": [source.pk for source in sources],
+            "customers": [customer.pk for customer in customers],
         }
         with connection.cursor() as cursor:
-            cursor.execute(f"""
+            cursor.execute(
+                f"""
                 INSERT INTO opportunities_opportunity (
                     id, created_at, updated_at, title, description, status, amount, currency, exchange_rate,
                     amount_base, probability, probability_is_manual, difficulty, is_new_customer, is_new_product,
@@ -152,26 +181,35 @@ def generate(n: int, *, now: datetime.datetime) -> dict:
                               FROM generate_series(1, %(n)s) AS g(i)) AS base
                     ) AS shaped
                 ) AS deals
-            """, params)
+            """,
+                params,
+            )
             cursor.execute("SELECT setval(pg_get_serial_sequence('opportunities_opportunity', 'id'), %s)", [n])
             # Stage history: created in New, then one move per open stage up to the k-th, then won/lost.
-            cursor.execute("""
+            cursor.execute(
+                """
                 INSERT INTO opportunities_stagechange (at, probability_before, probability_after, note, opportunity_id,
                                                        by_id, from_stage_id, to_stage_id)
                 SELECT o.created_at + (COALESCE(o.closed_at, %(now)s::timestamptz) - o.created_at) * j / (o.id %% 7 + 2),
                        NULL, 10, '', o.id, NULL,
                        CASE WHEN j = 0 THEN NULL ELSE (%(open_ids)s::bigint[])[j] END, (%(open_ids)s::bigint[])[j + 1]
                 FROM opportunities_opportunity o CROSS JOIN LATERAL generate_series(0, (o.id %% 7)::int) AS s(j)
-            """, params)
-            cursor.execute("""
+            """,
+                params,
+            )
+            cursor.execute(
+                """
                 INSERT INTO opportunities_stagechange (at, probability_before, probability_after, note, opportunity_id,
                                                        by_id, from_stage_id, to_stage_id)
                 SELECT o.closed_at, NULL, o.probability, '', o.id, NULL, (%(open_ids)s::bigint[])[1 + o.id %% 7], o.stage_id
                 FROM opportunities_opportunity o WHERE o.status IN ('won', 'lost')
-            """, params)
+            """,
+                params,
+            )
             # Status history: each close; 1 in 50 won deals was won once before, then reopened;
             # 1 in 100 open deals has a win that was undone by a reopen.
-            cursor.execute("""
+            cursor.execute(
+                """
                 INSERT INTO opportunities_statuschange (at, from_status, to_status, reason, opportunity_id, by_id,
                                                         lost_reason_id, owner_id)
                 SELECT o.closed_at, 'open', o.status, '', o.id, NULL::bigint, NULL::bigint, o.owner_id
@@ -186,18 +224,26 @@ def generate(n: int, *, now: datetime.datetime) -> dict:
                        o.id, NULL, NULL, o.owner_id
                 FROM opportunities_opportunity o
                 WHERE o.owner_id IS NOT NULL AND ((o.status = 'won' AND o.id %% 50 = 7) OR (o.status = 'open' AND o.id %% 100 = 3))
-            """, params)
-            cursor.execute("""
+            """,
+                params,
+            )
+            cursor.execute(
+                """
                 INSERT INTO opportunities_activity (kind, body, carrier, tracking_number, occurred_at, created_at,
                                                     opportunity_id, stage_id, author_id)
                 SELECT 'call', 'Bench call', '', '', o.last_activity_at, o.last_activity_at, o.id,
                        (%(open_ids)s::bigint[])[1 + o.id %% 7], o.owner_id
                 FROM opportunities_opportunity o WHERE o.owner_id IS NOT NULL AND o.id %% 2 = 0
-            """, params)
+            """,
+                params,
+            )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return {"admin": admin.pk, "pipeline": pipeline.pk, "stages": [stages[name].pk for name, _p in OPEN_STAGES]
-            + [stages["Won"].pk]}
+    return {
+        "admin": admin.pk,
+        "pipeline": pipeline.pk,
+        "stages": [stages[name].pk for name, _p in OPEN_STAGES] + [stages["Won"].pk],
+    }
 
 
 # --- the hand-written SQL ---------------------------------------------------------------------
@@ -215,13 +261,17 @@ def policy_sql(policies) -> tuple[str, str]:
     from reports.periods import company_midnight
 
     def case(attr, default):
-        whens = " ".join(f"WHEN sc.at >= '{company_midnight(p.effective_from).isoformat()}' THEN {getattr(p, attr)}"
-                         for p in policies)
+        whens = " ".join(
+            f"WHEN sc.at >= '{company_midnight(p.effective_from).isoformat()}' THEN {getattr(p, attr)}"
+            for p in policies
+        )
         return f"(CASE {whens} ELSE {default} END)" if whens else str(default)
 
     base = case("base_cents", 100000)
-    bonus = (f"{case('new_customer_cents', 0)} * o.is_new_customer::int + "
-             f"{case('new_product_cents', 0)} * o.is_new_product::int")
+    bonus = (
+        f"{case('new_customer_cents', 0)} * o.is_new_customer::int + "
+        f"{case('new_product_cents', 0)} * o.is_new_product::int"
+    )
     return base, bonus
 
 
@@ -229,7 +279,8 @@ def sql_incentives(cursor, period, ctx):
     from reports.selectors import _policies
 
     base, bonus = policy_sql(_policies())
-    cursor.execute(f"""
+    cursor.execute(
+        f"""
         WITH paid AS (
             SELECT sc.owner_id, sc.opportunity_id, o.title, sc.at, o.difficulty, {base} AS base_cents,
                    {bonus} AS bonus_cents,
@@ -243,14 +294,20 @@ def sql_incentives(cursor, period, ctx):
         SELECT CASE WHEN GROUPING(p.owner_id) = 1 THEN 'total' ELSE 'owner' END, p.owner_id, NULL, MAX(u.username),
                NULL, NULL, NULL, NULL, SUM(payout_cents), COUNT(*)
         FROM paid p JOIN teams_user u ON u.id = p.owner_id GROUP BY GROUPING SETS ((p.owner_id), ())
-    """, period)
+    """,
+        period,
+    )
     rows = cursor.fetchall()
     total = next((row for row in rows if row[0] == "total"), None)
-    return {"won": total[9] if total else 0, "payout": (Decimal(total[8]) / 100).quantize(Decimal("0.01")) if total else Decimal("0.00")}
+    return {
+        "won": total[9] if total else 0,
+        "payout": (Decimal(total[8]) / 100).quantize(Decimal("0.01")) if total else Decimal("0.00"),
+    }
 
 
 def sql_sources(cursor, period, ctx):
-    cursor.execute("""
+    cursor.execute(
+        """
         WITH per_source AS (
             SELECT o.source_id, COUNT(*) AS leads,
                    COUNT(*) FILTER (WHERE o.status = 'open') AS open, COUNT(*) FILTER (WHERE o.status = 'won') AS won,
@@ -276,15 +333,22 @@ def sql_sources(cursor, period, ctx):
                ROUND(cost / NULLIF(leads, 0), 2), ROUND(cost / NULLIF(won, 0), 2),
                ROUND((won_amount - cost) / NULLIF(cost, 0), 4)
         FROM rolled
-    """, period)
+    """,
+        period,
+    )
     rows = cursor.fetchall()
     total = next(row for row in rows if row[0] is None and row[2] is None) if rows else None
-    return {"leads": total[3] if total else 0, "won_amount": total[10] if total else Decimal("0.00"),
-            "cost": total[13] if total else Decimal("0.00"), "roi": total[16] if total else None}
+    return {
+        "leads": total[3] if total else 0,
+        "won_amount": total[10] if total else Decimal("0.00"),
+        "cost": total[13] if total else Decimal("0.00"),
+        "roi": total[16] if total else None,
+    }
 
 
 def sql_expired(cursor, period, ctx):
-    cursor.execute(f"""
+    cursor.execute(
+        f"""
         WITH closes AS (
             SELECT sc.owner_id, sc.to_status, sc.at, o.id, o.title, o.expected_close_date, o.amount_base,
                    o.close_date_pushes, o.last_activity_at
@@ -301,7 +365,9 @@ def sql_expired(cursor, period, ctx):
                COUNT(*) FILTER (WHERE to_status = 'expired'),
                ROUND(COUNT(*) FILTER (WHERE to_status = 'expired')::numeric / NULLIF(COUNT(*), 0), 4)
         FROM closes c LEFT JOIN teams_user u ON u.id = c.owner_id GROUP BY GROUPING SETS ((c.owner_id), ())
-    """, period)
+    """,
+        period,
+    )
     rows = cursor.fetchall()
     total = next((row for row in rows if row[0] == "total"), None)
     return {"expired": total[9] if total else 0, "expired_amount": total[6] if total else Decimal("0.00")}
@@ -325,7 +391,9 @@ def sql_forecast(cursor, period, ctx):
     from reports.selectors import forecast_buckets
 
     today = company_today()
-    whens = " ".join(f"WHEN o.expected_close_date <= '{last}' THEN '{key}'" for key, _f, last in forecast_buckets(today)[1:-1])
+    whens = " ".join(
+        f"WHEN o.expected_close_date <= '{last}' THEN '{key}'" for key, _f, last in forecast_buckets(today)[1:-1]
+    )
     cursor.execute(f"""
         SELECT bucket, COUNT(*), ROUND(COALESCE(SUM(amount_base), 0), 2),
                ROUND(COALESCE(SUM(amount_base * probability), 0) / 100, 2)
@@ -342,7 +410,8 @@ def sql_funnel(cursor, period, ctx):
     stages = ctx["stages"]
     position = " ".join(f"WHEN {pk} THEN {i}" for i, pk in enumerate(stages))
     reached = ", ".join(f"COUNT(*) FILTER (WHERE f >= {i})" for i in range(len(stages)))
-    cursor.execute(f"""
+    cursor.execute(
+        f"""
         WITH cohort AS (
             SELECT o.id FROM opportunities_opportunity o
             WHERE o.pipeline_id = %(pipeline)s AND o.created_at >= %(start)s AND o.created_at < %(end)s
@@ -361,7 +430,9 @@ def sql_funnel(cursor, period, ctx):
                {", ".join("NULL" for _ in stages[1:])}{"," if len(stages) > 1 else ""}
                ROUND(PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY days)::numeric, 1)
         FROM stays WHERE days IS NOT NULL GROUP BY to_stage_id
-    """, {**period, "pipeline": ctx["pipeline"]})
+    """,
+        {**period, "pipeline": ctx["pipeline"]},
+    )
     rows = cursor.fetchall()
     reached_row = next(row for row in rows if row[0] == "reached")
     return {"deals": reached_row[2], "won": reached_row[3 + len(stages) - 1]}
@@ -371,7 +442,8 @@ def sql_scorecard(cursor, period, ctx):
     from reports.selectors import _policies
 
     base, bonus = policy_sql(_policies())
-    cursor.execute(f"""
+    cursor.execute(
+        f"""
         WITH closes AS (
             SELECT sc.owner_id, COUNT(*) FILTER (WHERE sc.to_status = 'won') AS won,
                    COUNT(*) FILTER (WHERE sc.to_status = 'lost') AS lost,
@@ -400,7 +472,9 @@ def sql_scorecard(cursor, period, ctx):
                ROUND(SUM(won)::numeric / NULLIF(SUM(won + lost + expired), 0), 4),
                ROUND(SUM(days) / NULLIF(SUM(won), 0), 1), SUM(payout_cents), MAX(last)
         FROM people GROUP BY GROUPING SETS ((id), ())
-    """, period)
+    """,
+        period,
+    )
     total = next(row for row in cursor.fetchall() if row[0] is None)
     return {"won": total[3], "payout": (Decimal(total[8]) / 100).quantize(Decimal("0.01"))}
 
@@ -414,10 +488,18 @@ def cases(ctx):
 
     return [
         ("incentives", lambda v, p: selectors.report_incentives(viewer=v, period=p), sql_incentives, ("won", "payout")),
-        ("sources", lambda v, p: selectors.report_sources(viewer=v, period=p), sql_sources,
-         ("leads", "won_amount", "cost", "roi")),
-        ("expired", lambda v, p: selectors.report_expired(viewer=v, period=p), sql_expired,
-         ("expired", "expired_amount")),
+        (
+            "sources",
+            lambda v, p: selectors.report_sources(viewer=v, period=p),
+            sql_sources,
+            ("leads", "won_amount", "cost", "roi"),
+        ),
+        (
+            "expired",
+            lambda v, p: selectors.report_expired(viewer=v, period=p),
+            sql_expired,
+            ("expired", "expired_amount"),
+        ),
         ("pipeline", lambda v, p: selectors.report_pipeline(viewer=v), sql_pipeline, ("count", "amount", "weighted")),
         ("forecast", lambda v, p: selectors.report_forecast(viewer=v), sql_forecast, ("count", "amount", "weighted")),
         ("funnel", lambda v, p: selectors.report_funnel(viewer=v, period=p), sql_funnel, ("deals", "won")),
@@ -446,8 +528,12 @@ def run(*, runs: int, period_days: int | None = None, only: tuple[str, ...] = ()
     else:  # the last full calendar month
         period = Period(month_start(today, -1), month_start(today) - datetime.timedelta(days=1))
     pipeline = Pipeline.objects.get(name="Bench pipeline")
-    ctx = {"pipeline": pipeline.pk,
-           "stages": list(pipeline.stages.exclude(kind=Stage.Kind.LOST).order_by("order", "pk").values_list("pk", flat=True))}
+    ctx = {
+        "pipeline": pipeline.pk,
+        "stages": list(
+            pipeline.stages.exclude(kind=Stage.Kind.LOST).order_by("order", "pk").values_list("pk", flat=True)
+        ),
+    }
     bounds = {"start": period.start_at, "end": period.end_at}
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM opportunities_opportunity")
@@ -468,14 +554,24 @@ def run(*, runs: int, period_days: int | None = None, only: tuple[str, ...] = ()
             sql_times.append(elapsed)
         orm, sql = statistics.median(orm_times), statistics.median(sql_times)
         agree = all(_same(report.totals.get(key), figures.get(key)) for key in keys)
-        results.append({
-            "report": name, "selector_ms": round(orm * 1000, 1), "sql_ms": round(sql * 1000, 1),
-            "ratio": round(orm / sql, 2) if sql else None, "totals_agree": agree,
-            "totals": {key: str(report.totals.get(key)) for key in keys},
-            "sql_totals": {key: str(figures.get(key)) for key in keys},
-        })
-    return {"opportunities": opportunities, "period": [str(period.start), str(period.end)], "runs": runs,
-            "target_ratio": TARGET_RATIO, "results": results}
+        results.append(
+            {
+                "report": name,
+                "selector_ms": round(orm * 1000, 1),
+                "sql_ms": round(sql * 1000, 1),
+                "ratio": round(orm / sql, 2) if sql else None,
+                "totals_agree": agree,
+                "totals": {key: str(report.totals.get(key)) for key in keys},
+                "sql_totals": {key: str(figures.get(key)) for key in keys},
+            }
+        )
+    return {
+        "opportunities": opportunities,
+        "period": [str(period.start), str(period.end)],
+        "runs": runs,
+        "target_ratio": TARGET_RATIO,
+        "results": results,
+    }
 
 
 def _same(a, b) -> bool:
@@ -494,8 +590,10 @@ def markdown(summary: dict) -> str:
     ]
     for row in summary["results"]:
         ok = "yes" if row["ratio"] is not None and row["ratio"] <= summary["target_ratio"] else "no"
-        lines.append(f"| {row['report']} | {row['selector_ms']} | {row['sql_ms']} | {row['ratio']} | {ok} | "
-                     f"{'yes' if row['totals_agree'] else 'NO'} |")
+        lines.append(
+            f"| {row['report']} | {row['selector_ms']} | {row['sql_ms']} | {row['ratio']} | {ok} | "
+            f"{'yes' if row['totals_agree'] else 'NO'} |"
+        )
     return "\n".join(lines)
 
 
@@ -511,8 +609,10 @@ def main(argv=None) -> dict:
 
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
-        parser.error("set DATABASE_URL to a dedicated PostgreSQL database, e.g. "
-                     "postgres://postgres@127.0.0.1:5432/jihui_bench_reports")
+        parser.error(
+            "set DATABASE_URL to a dedicated PostgreSQL database, e.g. "
+            "postgres://postgres@127.0.0.1:5432/jihui_bench_reports"
+        )
     ensure_database(url)
     import django
 

@@ -88,16 +88,21 @@ REPORTS: dict[str, ReportSpec] = {
         ReportSpec(
             slug="incentives",
             title=_("Incentive payouts"),
-            description=_("Deals won in the period, paid base reward × difficulty coefficient + bonuses, "
-                          "credited to the owner at the time of the win."),
+            description=_(
+                "Deals won in the period, paid base reward × difficulty coefficient + bonuses, "
+                "credited to the owner at the time of the win."
+            ),
             filters=("start", "end", "team"),
             run=_period_run(selectors.report_incentives),
             columns=(OWNER, Column("won", _("Deals won")), Column("payout", _("Payout"), MONEY)),
             total_label_key="owner_name",
             line_columns=(
-                Column("opportunity", _("Deal #"), ID), Column("title", _("Opportunity"), TEXT),
-                Column("won_at", _("Won at"), DATETIME), Column("base", _("Base reward"), MONEY),
-                Column("difficulty", _("Difficulty"), DAYS), Column("bonus", _("Bonus"), MONEY),
+                Column("opportunity", _("Deal #"), ID),
+                Column("title", _("Opportunity"), TEXT),
+                Column("won_at", _("Won at"), DATETIME),
+                Column("base", _("Base reward"), MONEY),
+                Column("difficulty", _("Difficulty"), DAYS),
+                Column("bonus", _("Bonus"), MONEY),
                 Column("payout", _("Payout"), MONEY),
             ),
             lines_title=_("Payout lines"),
@@ -106,19 +111,28 @@ REPORTS: dict[str, ReportSpec] = {
         ReportSpec(
             slug="sources",
             title=_("Lead sources and ROI"),
-            description=_("Leads created in the period, by source and by channel, with their outcome so far "
-                          "and what the source cost."),
+            description=_(
+                "Leads created in the period, by source and by channel, with their outcome so far "
+                "and what the source cost."
+            ),
             filters=("start", "end", "team", "channel"),
             run=_period_run(selectors.report_sources),
             columns=(
-                Column("name", _("Source"), TEXT), Column("channel_name", _("Channel"), TEXT),
-                Column("leads", _("Leads")), Column("open", _("Open")), Column("won", _("Won")),
-                Column("lost", _("Lost")), Column("expired", _("Expired")),
-                Column("conversion_rate", _("Conversion"), RATE), Column("win_rate", _("Win rate"), RATE),
+                Column("name", _("Source"), TEXT),
+                Column("channel_name", _("Channel"), TEXT),
+                Column("leads", _("Leads")),
+                Column("open", _("Open")),
+                Column("won", _("Won")),
+                Column("lost", _("Lost")),
+                Column("expired", _("Expired")),
+                Column("conversion_rate", _("Conversion"), RATE),
+                Column("win_rate", _("Win rate"), RATE),
                 Column("won_amount", _("Won amount (CNY)"), MONEY),
                 Column("weighted_pipeline", _("Weighted pipeline (CNY)"), MONEY),
-                Column("avg_cycle_days", _("Avg. cycle (days)"), DAYS), Column("cost", _("Cost (CNY)"), MONEY),
-                Column("cost_per_lead", _("Cost per lead"), MONEY), Column("cost_per_win", _("Cost per win"), MONEY),
+                Column("avg_cycle_days", _("Avg. cycle (days)"), DAYS),
+                Column("cost", _("Cost (CNY)"), MONEY),
+                Column("cost_per_lead", _("Cost per lead"), MONEY),
+                Column("cost_per_win", _("Cost per win"), MONEY),
                 Column("roi", _("ROI"), RATE),
             ),
             total_label_key="name",
@@ -128,21 +142,28 @@ REPORTS: dict[str, ReportSpec] = {
         ReportSpec(
             slug="expired",
             title=_("Expired opportunities"),
-            description=_("Per rep: deals whose expected close date passed without a win or a loss, in the "
-                          "period — the accountability list."),
+            description=_(
+                "Per rep: deals whose expected close date passed without a win or a loss, in the "
+                "period — the accountability list."
+            ),
             filters=("start", "end", "team"),
             run=_period_run(selectors.report_expired),
             columns=(
-                OWNER, Column("expired", _("Expired")), Column("expired_amount", _("Expired amount (CNY)"), MONEY),
-                Column("pushes", _("Close-date pushes")), Column("closed", _("Closed deals")),
+                OWNER,
+                Column("expired", _("Expired")),
+                Column("expired_amount", _("Expired amount (CNY)"), MONEY),
+                Column("pushes", _("Close-date pushes")),
+                Column("closed", _("Closed deals")),
                 Column("expired_share", _("Share expired"), RATE),
             ),
             total_label_key="owner_name",
             line_columns=(
-                Column("opportunity", _("Deal #"), ID), Column("title", _("Opportunity"), TEXT),
+                Column("opportunity", _("Deal #"), ID),
+                Column("title", _("Opportunity"), TEXT),
                 Column("expired_at", _("Expired at"), DATETIME),
                 Column("expected_close_date", _("Expected close date"), DATE),
-                Column("amount", _("Amount (CNY)"), MONEY), Column("pushes", _("Pushes")),
+                Column("amount", _("Amount (CNY)"), MONEY),
+                Column("pushes", _("Pushes")),
                 Column("last_activity_at", _("Last activity"), DATETIME),
             ),
             lines_title=_("Expired deals"),
@@ -151,13 +172,17 @@ REPORTS: dict[str, ReportSpec] = {
         ReportSpec(
             slug="pipeline",
             title=_("Pipeline"),
-            description=_("Open deals now, per stage: how many, their amount and their weighted amount "
-                          "(amount × win probability)."),
+            description=_(
+                "Open deals now, per stage: how many, their amount and their weighted amount "
+                "(amount × win probability)."
+            ),
             filters=("team", "pipeline"),
             run=_snapshot_run(selectors.report_pipeline),
             columns=(
-                Column("pipeline_name", _("Pipeline"), TEXT), Column("name", _("Stage"), TEXT),
-                Column("count", _("Deals")), Column("amount", _("Amount (CNY)"), MONEY),
+                Column("pipeline_name", _("Pipeline"), TEXT),
+                Column("name", _("Stage"), TEXT),
+                Column("count", _("Deals")),
+                Column("amount", _("Amount (CNY)"), MONEY),
                 Column("weighted", _("Weighted (CNY)"), MONEY),
             ),
             total_label_key="pipeline_name",
@@ -166,13 +191,17 @@ REPORTS: dict[str, ReportSpec] = {
         ReportSpec(
             slug="forecast",
             title=_("Forecast"),
-            description=_("Open deals by expected close month: this month and the next five, slipped deals "
-                          "(date passed, not yet expired) apart, and later ones."),
+            description=_(
+                "Open deals by expected close month: this month and the next five, slipped deals "
+                "(date passed, not yet expired) apart, and later ones."
+            ),
             filters=("team", "pipeline"),
             run=_snapshot_run(selectors.report_forecast),
             columns=(
-                Column("bucket_label", _("Expected close"), TEXT), Column("count", _("Deals")),
-                Column("amount", _("Amount (CNY)"), MONEY), Column("weighted", _("Weighted (CNY)"), MONEY),
+                Column("bucket_label", _("Expected close"), TEXT),
+                Column("count", _("Deals")),
+                Column("amount", _("Amount (CNY)"), MONEY),
+                Column("weighted", _("Weighted (CNY)"), MONEY),
             ),
             total_label_key="bucket_label",
             chart=_bar_chart("bucket_label", [("weighted", _("Weighted (CNY)"))]),
@@ -180,14 +209,18 @@ REPORTS: dict[str, ReportSpec] = {
         ReportSpec(
             slug="funnel",
             title=_("Funnel and stage time"),
-            description=_("Deals created in the period: how many reached each stage, conversion to the next, "
-                          "and the days they spent in each stage."),
+            description=_(
+                "Deals created in the period: how many reached each stage, conversion to the next, "
+                "and the days they spent in each stage."
+            ),
             filters=("start", "end", "team", "pipeline"),
             run=_period_run(selectors.report_funnel),
             columns=(
-                Column("name", _("Stage"), TEXT), Column("reached", _("Reached")),
+                Column("name", _("Stage"), TEXT),
+                Column("reached", _("Reached")),
                 Column("conversion_to_next", _("Conversion to next"), RATE),
-                Column("stays", _("Completed stays")), Column("avg_days", _("Avg. days"), DAYS),
+                Column("stays", _("Completed stays")),
+                Column("avg_days", _("Avg. days"), DAYS),
                 Column("median_days", _("Median days"), DAYS),
             ),
             total_label_key="name",
@@ -196,14 +229,21 @@ REPORTS: dict[str, ReportSpec] = {
         ReportSpec(
             slug="scorecard",
             title=_("Rep scorecard"),
-            description=_("Per rep: open deals now; won, lost and expired in the period; win rate; average "
-                          "cycle; payout; last logged activity."),
+            description=_(
+                "Per rep: open deals now; won, lost and expired in the period; win rate; average "
+                "cycle; payout; last logged activity."
+            ),
             filters=("start", "end", "team"),
             run=_period_run(selectors.report_scorecard),
             columns=(
-                OWNER, Column("open", _("Open")), Column("won", _("Won")), Column("lost", _("Lost")),
-                Column("expired", _("Expired")), Column("win_rate", _("Win rate"), RATE),
-                Column("avg_cycle_days", _("Avg. cycle (days)"), DAYS), Column("payout", _("Payout"), MONEY),
+                OWNER,
+                Column("open", _("Open")),
+                Column("won", _("Won")),
+                Column("lost", _("Lost")),
+                Column("expired", _("Expired")),
+                Column("win_rate", _("Win rate"), RATE),
+                Column("avg_cycle_days", _("Avg. cycle (days)"), DAYS),
+                Column("payout", _("Payout"), MONEY),
                 Column("last_activity_at", _("Last activity"), DATETIME),
             ),
             total_label_key="owner_name",

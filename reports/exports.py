@@ -18,8 +18,15 @@ from reports.catalog import DATE, DATETIME, DAYS, ID, INT, MONEY, RATE, Column, 
 from reports.formatting import plain, total_row
 from reports.selectors import Report
 
-XLSX_FORMATS = {MONEY: "#,##0.00", RATE: "0.00%", DAYS: "0.0#", INT: "0", ID: "0", DATE: "yyyy-mm-dd",
-                DATETIME: "yyyy-mm-dd hh:mm"}
+XLSX_FORMATS = {
+    MONEY: "#,##0.00",
+    RATE: "0.00%",
+    DAYS: "0.0#",
+    INT: "0",
+    ID: "0",
+    DATE: "yyyy-mm-dd",
+    DATETIME: "yyyy-mm-dd hh:mm",
+}
 OWNER_COLUMN = Column("owner_name", gettext_lazy("Rep"), "text")
 
 

@@ -25,8 +25,13 @@ def plain(value):
 
 
 def api_payload(report: Report) -> dict:
-    return {"start": plain(report.start), "end": plain(report.end), "rows": plain(report.rows),
-            "totals": plain(report.totals), **plain(report.extra)}
+    return {
+        "start": plain(report.start),
+        "end": plain(report.end),
+        "rows": plain(report.rows),
+        "totals": plain(report.totals),
+        **plain(report.extra),
+    }
 
 
 def shown(value, kind: str) -> str:

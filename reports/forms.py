@@ -19,7 +19,9 @@ class ReportFilterForm(forms.Form):
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     team = forms.ModelChoiceField(label=_("Team"), queryset=None, required=False, empty_label=_("All my teams"))
     channel = forms.ChoiceField(label=_("Channel"), required=False)
-    pipeline = forms.ModelChoiceField(label=_("Pipeline"), queryset=None, required=False, empty_label=_("All pipelines"))
+    pipeline = forms.ModelChoiceField(
+        label=_("Pipeline"), queryset=None, required=False, empty_label=_("All pipelines")
+    )
 
     def __init__(self, *args, user, fields: tuple[str, ...] = ("start", "end", "team"), **kwargs):
         super().__init__(*args, **kwargs)

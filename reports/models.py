@@ -16,21 +16,33 @@ class IncentivePolicy(TimeStampedModel):
     """
 
     base_reward = models.DecimalField(
-        _("base reward"), max_digits=12, decimal_places=2, default=Decimal("1000.00"),
+        _("base reward"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("1000.00"),
         help_text=_("Paid for a won deal of difficulty 1.00; scaled by the deal's difficulty coefficient."),
     )
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     new_customer_bonus = models.DecimalField(
-        _("new-customer bonus"), max_digits=12, decimal_places=2, default=Decimal("0.00"),
+        _("new-customer bonus"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
         help_text=_("Added (not scaled) when the deal is flagged as a new customer."),
     )
     new_product_bonus = models.DecimalField(
-        _("new-product bonus"), max_digits=12, decimal_places=2, default=Decimal("0.00"),
+        _("new-product bonus"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
         help_text=_("Added (not scaled) when the deal is flagged as a new product."),
     )
     effective_from = models.DateField(
-        _("effective from"), unique=True,
-        help_text=_("Deals won on or after this day (company time zone) are paid by this policy, until a later one applies."),
+        _("effective from"),
+        unique=True,
+        help_text=_(
+            "Deals won on or after this day (company time zone) are paid by this policy, until a later one applies."
+        ),
     )
     note = models.CharField(_("note"), max_length=255, blank=True)
 
@@ -52,5 +64,7 @@ class IncentivePolicy(TimeStampedModel):
 
     def __str__(self) -> str:
         return _("%(base)s %(currency)s × difficulty, from %(date)s") % {
-            "base": self.base_reward, "currency": self.currency, "date": self.effective_from,
+            "base": self.base_reward,
+            "currency": self.currency,
+            "date": self.effective_from,
         }

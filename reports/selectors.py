@@ -30,7 +30,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -143,7 +142,11 @@ def _payout_expressions(policies: list[_Policy], *, prefix: str = "opportunity__
         output_field=BigIntegerField(),
     )
     scaled = ExpressionWrapper((base * difficulty_hundredths + Value(50)) / Value(100), output_field=BigIntegerField())
-    return {"base_cents": base, "bonus_cents": bonus, "payout_cents": ExpressionWrapper(scaled + bonus, output_field=BigIntegerField())}
+    return {
+        "base_cents": base,
+        "bonus_cents": bonus,
+        "payout_cents": ExpressionWrapper(scaled + bonus, output_field=BigIntegerField()),
+    }
 
 
 def _policy_currency(policies: list[_Policy]) -> str:
@@ -192,8 +195,18 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
             total_payout_cents=AsFetched(Window(Sum(pay["payout_cents"]))),
         )
         .values_list(
-            "owner", *_person_fields("owner__"), "opportunity", "opportunity__title", "at", "opportunity__difficulty",
-            "base_cents", "bonus_cents", "payout_cents", "owner_won", "owner_payout_cents", "total_won",
+            "owner",
+            *_person_fields("owner__"),
+            "opportunity",
+            "opportunity__title",
+            "at",
+            "opportunity__difficulty",
+            "base_cents",
+            "bonus_cents",
+            "payout_cents",
+            "owner_won",
+            "owner_payout_cents",
+            "total_won",
             "total_payout_cents",
         )
         .order_by("owner", "at", "pk")  # the window's own order: no second sort of the lines
@@ -201,20 +214,49 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
     rows: list[dict] = []
     totals = {"won": 0, "payout": Decimal("0.00"), "currency": currency}
     row_lines: list[dict] = []
-    for (owner, username, first_name, last_name, opportunity, title, won_at, difficulty, base, bonus, payout,
-         owner_won, owner_payout, total_won, total_payout) in lines:
+    for (
+        owner,
+        username,
+        first_name,
+        last_name,
+        opportunity,
+        title,
+        won_at,
+        difficulty,
+        base,
+        bonus,
+        payout,
+        owner_won,
+        owner_payout,
+        total_won,
+        total_payout,
+    ) in lines:
         if not rows or rows[-1]["owner"] != owner:
             row_lines = []
-            rows.append({
-                "owner": owner,
-                "owner_name": _person_name({"username": username, "first_name": first_name, "last_name": last_name}, ""),
-                "won": owner_won, "payout": _money(owner_payout), "currency": currency, "lines": row_lines,
-            })
+            rows.append(
+                {
+                    "owner": owner,
+                    "owner_name": _person_name(
+                        {"username": username, "first_name": first_name, "last_name": last_name}, ""
+                    ),
+                    "won": owner_won,
+                    "payout": _money(owner_payout),
+                    "currency": currency,
+                    "lines": row_lines,
+                }
+            )
             totals.update(won=total_won, payout=_money(total_payout))
-        row_lines.append({
-            "opportunity": opportunity, "title": title, "won_at": won_at, "base": _money(base),
-            "difficulty": difficulty, "bonus": _money(bonus), "payout": _money(payout),
-        })
+        row_lines.append(
+            {
+                "opportunity": opportunity,
+                "title": title,
+                "won_at": won_at,
+                "base": _money(base),
+                "difficulty": difficulty,
+                "bonus": _money(bonus),
+                "payout": _money(payout),
+            }
+        )
     rows.sort(key=lambda row: (-row["payout"], row["owner_name"]))  # biggest payout first
     return Report(period.start, period.end, rows, totals)
 
@@ -275,13 +317,36 @@ def _source_cost(prefix: str = ""):
 
 
 LEAD_FIGURES = (
-    "leads", "open", "won", "lost", "expired", "conversion_rate", "win_rate", "won_amount", "weighted_pipeline",
-    "avg_cycle_days", "cost", "cost_per_lead", "cost_per_win", "roi",
+    "leads",
+    "open",
+    "won",
+    "lost",
+    "expired",
+    "conversion_rate",
+    "win_rate",
+    "won_amount",
+    "weighted_pipeline",
+    "avg_cycle_days",
+    "cost",
+    "cost_per_lead",
+    "cost_per_win",
+    "roi",
 )
 EMPTY_LEAD_TOTALS = {
-    "leads": 0, "open": 0, "won": 0, "lost": 0, "expired": 0, "conversion_rate": None, "win_rate": None,
-    "won_amount": Decimal("0.00"), "weighted_pipeline": Decimal("0.00"), "avg_cycle_days": None,
-    "cost": Decimal("0.00"), "cost_per_lead": None, "cost_per_win": None, "roi": None,
+    "leads": 0,
+    "open": 0,
+    "won": 0,
+    "lost": 0,
+    "expired": 0,
+    "conversion_rate": None,
+    "win_rate": None,
+    "won_amount": Decimal("0.00"),
+    "weighted_pipeline": Decimal("0.00"),
+    "avg_cycle_days": None,
+    "cost": Decimal("0.00"),
+    "cost_per_lead": None,
+    "cost_per_win": None,
+    "roi": None,
 }
 
 
@@ -294,7 +359,11 @@ def report_sources(*, viewer, period: Period, team: Team | None = None, channel:
     leads = _leads(viewer=viewer, period=period, team=team, channel=channel)
     rows = list(
         leads.values(
-            "source", "source__name", "source__channel", "source__cost_money", "source__manpower_days",
+            "source",
+            "source__name",
+            "source__channel",
+            "source__cost_money",
+            "source__manpower_days",
             "source__day_rate",
         )
         .annotate(**_lead_figures())
@@ -308,8 +377,13 @@ def report_sources(*, viewer, period: Period, team: Team | None = None, channel:
         return str(channel_names.get(code, code))
 
     per_source = [
-        {"source": row["source"], "name": row["source__name"], "channel": row["source__channel"],
-         "channel_name": label(row["source__channel"]), **{key: row[key] for key in LEAD_FIGURES}}
+        {
+            "source": row["source"],
+            "name": row["source__name"],
+            "channel": row["source__channel"],
+            "channel_name": label(row["source__channel"]),
+            **{key: row[key] for key in LEAD_FIGURES},
+        }
         for row in rows
     ]
     first_of_channel = {row["source__channel"]: row for row in reversed(rows)}
@@ -349,15 +423,25 @@ def report_expired(*, viewer, period: Period, team: Team | None = None) -> Repor
     events = (
         closing_events(viewer=viewer, period=period, team=team)
         .annotate(
-            **figures("owner_", by_owner), **figures("total_", None),
+            **figures("owner_", by_owner),
+            **figures("total_", None),
             is_line=AfterWindows(Case(When(is_expired, then=Value(1)), default=Value(0), output_field=IntegerField())),
             rank_in_owner=Window(RowNumber(), partition_by=by_owner, order_by=[F("at").asc(), F("pk").asc()]),
         )
         .filter(Q(is_line=1) | Q(rank_in_owner=1))
         .values(
-            "owner", *_person_fields("owner__"), "is_line", "opportunity", "opportunity__title", "at",
-            "opportunity__expected_close_date", "opportunity__amount_base", "opportunity__close_date_pushes",
-            "opportunity__last_activity_at", *(f"owner_{key}" for key in keys), *(f"total_{key}" for key in keys),
+            "owner",
+            *_person_fields("owner__"),
+            "is_line",
+            "opportunity",
+            "opportunity__title",
+            "at",
+            "opportunity__expected_close_date",
+            "opportunity__amount_base",
+            "opportunity__close_date_pushes",
+            "opportunity__last_activity_at",
+            *(f"owner_{key}" for key in keys),
+            *(f"total_{key}" for key in keys),
         )
         .order_by("owner", "at", "pk")
     )
@@ -365,21 +449,27 @@ def report_expired(*, viewer, period: Period, team: Team | None = None) -> Repor
     totals = {"closed": 0, "expired": 0, "expired_amount": Decimal("0.00"), "pushes": 0, "expired_share": None}
     for event in events:
         if not rows or rows[-1]["owner"] != event["owner"]:
-            rows.append({
-                "owner": event["owner"], "owner_name": _person_name(event, "owner__"),
-                **{key: event[f"owner_{key}"] for key in keys}, "lines": [],
-            })
+            rows.append(
+                {
+                    "owner": event["owner"],
+                    "owner_name": _person_name(event, "owner__"),
+                    **{key: event[f"owner_{key}"] for key in keys},
+                    "lines": [],
+                }
+            )
             totals = {key: event[f"total_{key}"] for key in keys}
         if event["is_line"]:
-            rows[-1]["lines"].append({
-                "opportunity": event["opportunity"],
-                "title": event["opportunity__title"],
-                "expired_at": event["at"],
-                "expected_close_date": event["opportunity__expected_close_date"],
-                "amount": event["opportunity__amount_base"],
-                "pushes": event["opportunity__close_date_pushes"],
-                "last_activity_at": event["opportunity__last_activity_at"],
-            })
+            rows[-1]["lines"].append(
+                {
+                    "opportunity": event["opportunity"],
+                    "title": event["opportunity__title"],
+                    "expired_at": event["at"],
+                    "expected_close_date": event["opportunity__expected_close_date"],
+                    "amount": event["opportunity__amount_base"],
+                    "pushes": event["opportunity__close_date_pushes"],
+                    "last_activity_at": event["opportunity__last_activity_at"],
+                }
+            )
     rows.sort(key=lambda row: (-row["expired"], -row["expired_amount"], row["owner_name"]))
     return Report(period.start, period.end, rows, totals)
 
@@ -400,7 +490,9 @@ def _open_measures() -> dict:
     """Per group, and the overall totals as window sums over the groups (same query)."""
     total = lambda aggregate: Over("SUM", aggregate)  # noqa: E731
     return {
-        "count": Count("pk"), "amount": _money_sum("amount_base"), "weighted": _weighted_sum(),
+        "count": Count("pk"),
+        "amount": _money_sum("amount_base"),
+        "weighted": _weighted_sum(),
         "total_count": total(Count("pk")),
         "total_amount": Rounded(Coalesce(total(Sum("amount_base")), ZERO), 2),
         "total_weighted": Rounded(Coalesce(total(Sum(F("amount_base") * F("probability"))), ZERO) / Value(100), 2),
@@ -418,7 +510,9 @@ def report_pipeline(*, viewer, team: Team | None = None, pipeline: Pipeline | No
     """Open deals now, per stage: count, amount (CNY) and weighted amount.
     Every open stage of the active pipelines is listed, empty ones with zeros. 2 queries."""
     deals = _open_deals(viewer=viewer, team=team, pipeline=pipeline)
-    stages = Stage.objects.filter(kind=Stage.Kind.OPEN).filter(Q(pipeline__is_active=True) | Q(pk__in=deals.values("stage")))
+    stages = Stage.objects.filter(kind=Stage.Kind.OPEN).filter(
+        Q(pipeline__is_active=True) | Q(pk__in=deals.values("stage"))
+    )
     if pipeline is not None:
         stages = stages.filter(pipeline=pipeline)
     stages = stages.order_by("pipeline__order", "pipeline__name", "order", "pk").values(
@@ -430,11 +524,17 @@ def report_pipeline(*, viewer, team: Team | None = None, pipeline: Pipeline | No
     rows = []
     for stage in stages:
         figures = per_stage.get(stage["pk"], {"count": 0, "amount": zero, "weighted": zero})
-        rows.append({
-            "stage": stage["pk"], "name": stage["name"], "pipeline": stage["pipeline"],
-            "pipeline_name": stage["pipeline__name"],
-            "count": figures["count"], "amount": figures["amount"], "weighted": figures["weighted"],
-        })
+        rows.append(
+            {
+                "stage": stage["pk"],
+                "name": stage["name"],
+                "pipeline": stage["pipeline"],
+                "pipeline_name": stage["pipeline__name"],
+                "count": figures["count"],
+                "amount": figures["amount"],
+                "weighted": figures["weighted"],
+            }
+        )
     today = company_today()
     return Report(today, today, rows, totals)
 
@@ -442,7 +542,9 @@ def report_pipeline(*, viewer, team: Team | None = None, pipeline: Pipeline | No
 def forecast_buckets(today: datetime.date) -> list[tuple[str, datetime.date | None, datetime.date | None]]:
     """(key, first day, last day): slipped deals, this month and the next five, then later."""
     months = [month_start(today, offset) for offset in range(FORECAST_MONTHS + 1)]
-    buckets: list[tuple[str, datetime.date | None, datetime.date | None]] = [("overdue", None, today - datetime.timedelta(days=1))]
+    buckets: list[tuple[str, datetime.date | None, datetime.date | None]] = [
+        ("overdue", None, today - datetime.timedelta(days=1))
+    ]
     for first, following in zip(months, months[1:], strict=False):
         buckets.append((first.strftime("%Y-%m"), max(first, today), following - datetime.timedelta(days=1)))
     buckets.append(("later", months[-1], None))
@@ -466,10 +568,16 @@ def report_forecast(*, viewer, team: Team | None = None, pipeline: Pipeline | No
     rows = []
     for key, first, last in buckets:
         figures = per_bucket.get(key, {"count": 0, "amount": zero, "weighted": zero})
-        rows.append({
-            "bucket": key, "first_day": first, "last_day": last,
-            "count": figures["count"], "amount": figures["amount"], "weighted": figures["weighted"],
-        })
+        rows.append(
+            {
+                "bucket": key,
+                "first_day": first,
+                "last_day": last,
+                "count": figures["count"],
+                "amount": figures["amount"],
+                "weighted": figures["weighted"],
+            }
+        )
     return Report(buckets[1][1], buckets[-2][2], rows, totals)
 
 
@@ -497,19 +605,26 @@ def report_funnel(*, viewer, period: Period, pipeline: Pipeline | None = None, t
     # How far each deal got: the highest position among the funnel stages it ever entered.
     position = Case(
         *[When(stage_changes__to_stage=stage["pk"], then=Value(index)) for index, stage in enumerate(stages)],
-        default=None, output_field=IntegerField(),
+        default=None,
+        output_field=IntegerField(),
     )
     reached = {f"reached_{i}": Count("pk", filter=Q(furthest__gte=i)) for i in range(len(stages))}
     conversion = {
         f"conversion_{i}": ratio(Count("pk", filter=Q(furthest__gte=i + 1)), Count("pk", filter=Q(furthest__gte=i)))
         for i in range(len(stages) - 1)
     }
-    counts = cohort.annotate(furthest=Max(position)).aggregate(deals=Count("pk"), **reached, **conversion) if stages else {"deals": 0}
+    counts = (
+        cohort.annotate(furthest=Max(position)).aggregate(deals=Count("pk"), **reached, **conversion)
+        if stages
+        else {"deals": 0}
+    )
 
     # Stays: from entering a stage to the next stage change of the same deal.
     stays = StageChange.objects.filter(
-        deal_q(viewer, "opportunity__"), opportunity__pipeline=pipeline,
-        opportunity__created_at__gte=period.start_at, opportunity__created_at__lt=period.end_at,
+        deal_q(viewer, "opportunity__"),
+        opportunity__pipeline=pipeline,
+        opportunity__created_at__gte=period.start_at,
+        opportunity__created_at__lt=period.end_at,
     )
     if team is not None:
         stays = stays.filter(opportunity__team=team)
@@ -529,7 +644,9 @@ def report_funnel(*, viewer, period: Period, pipeline: Pipeline | None = None, t
 
     rows = [
         {
-            "stage": stage["pk"], "name": stage["name"], "kind": stage["kind"],
+            "stage": stage["pk"],
+            "name": stage["name"],
+            "kind": stage["kind"],
             "reached": counts[f"reached_{i}"],
             "conversion_to_next": counts.get(f"conversion_{i}"),
             "stays": times.get(f"stays_{i}"),
@@ -566,7 +683,9 @@ def report_scorecard(*, viewer, period: Period, team: Team | None = None) -> Rep
             f"{prefix}expired": level(Count("pk", filter=Q(to_status=EXPIRED))),
             # Every standing close is won, lost or expired, so the win rate is won ÷ all closes.
             f"{prefix}win_rate": ratio(won_n, level(Count("pk"))),
-            f"{prefix}avg_cycle_days": Rounded(level(Sum(cycle, filter=won)) / NullIf(level(Count(cycle, filter=won)), ZERO), 1),
+            f"{prefix}avg_cycle_days": Rounded(
+                level(Sum(cycle, filter=won)) / NullIf(level(Count(cycle, filter=won)), ZERO), 1
+            ),
             f"{prefix}payout_cents": Coalesce(level(Sum(payout_cents, filter=won)), ZERO),
         }
 
@@ -581,12 +700,19 @@ def report_scorecard(*, viewer, period: Period, team: Team | None = None) -> Rep
 
     closes = {
         row["owner"]: row
-        for row in events.values("owner").annotate(**close_figures("", lambda a: a), **close_figures("total_", total)).order_by()
+        for row in events.values("owner")
+        .annotate(**close_figures("", lambda a: a), **close_figures("total_", total))
+        .order_by()
     }
-    opens = {row["owner"]: row for row in open_deals.values("owner").annotate(n=Count("pk"), total=total(Count("pk"))).order_by()}
+    opens = {
+        row["owner"]: row
+        for row in open_deals.values("owner").annotate(n=Count("pk"), total=total(Count("pk"))).order_by()
+    }
     last = {
         row["author"]: row
-        for row in activities.values("author").annotate(last=Max("occurred_at"), total=total(Max("occurred_at"), "MAX")).order_by()
+        for row in activities.values("author")
+        .annotate(last=Max("occurred_at"), total=total(Max("occurred_at"), "MAX"))
+        .order_by()
     }
     first_close = next(iter(closes.values()), None)
     first_open = next(iter(opens.values()), None)
@@ -604,19 +730,21 @@ def report_scorecard(*, viewer, period: Period, team: Team | None = None) -> Rep
     rows = []
     for person in people:
         close = closes.get(person["pk"], {})
-        rows.append({
-            "owner": person["pk"],
-            "owner_name": _person_name(person, ""),
-            "open": opens.get(person["pk"], {}).get("n", 0),
-            "won": close.get("won", 0),
-            "lost": close.get("lost", 0),
-            "expired": close.get("expired", 0),
-            "win_rate": close.get("win_rate"),
-            "avg_cycle_days": close.get("avg_cycle_days"),
-            "payout": _money(close.get("payout_cents", 0)),
-            "currency": currency,
-            "last_activity_at": last.get(person["pk"], {}).get("last"),
-        })
+        rows.append(
+            {
+                "owner": person["pk"],
+                "owner_name": _person_name(person, ""),
+                "open": opens.get(person["pk"], {}).get("n", 0),
+                "won": close.get("won", 0),
+                "lost": close.get("lost", 0),
+                "expired": close.get("expired", 0),
+                "win_rate": close.get("win_rate"),
+                "avg_cycle_days": close.get("avg_cycle_days"),
+                "payout": _money(close.get("payout_cents", 0)),
+                "currency": currency,
+                "last_activity_at": last.get(person["pk"], {}).get("last"),
+            }
+        )
     totals = {
         "open": first_open["total"] if first_open else 0,
         "won": first_close["total_won"] if first_close else 0,

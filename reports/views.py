@@ -8,8 +8,8 @@ from django.views.decorators.http import require_GET
 
 from reports.catalog import REPORTS, ReportSpec, decorate, extra_columns
 from reports.exports import csv_response, xlsx_response
-from reports.forms import ReportFilterForm
 from reports.formatting import total_row
+from reports.forms import ReportFilterForm
 from reports.selectors import Report
 
 EXPORTERS = {"csv": csv_response, "xlsx": xlsx_response}

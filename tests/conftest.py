@@ -79,7 +79,9 @@ def lost_reason(db):
 
 
 @pytest.fixture
-def report_scenario(admin, manager, rep, other_rep, outsider_rep, outsider_manager, team, other_team, pipeline, lost_reason):
+def report_scenario(
+    admin, manager, rep, other_rep, outsider_rep, outsider_manager, team, other_team, pipeline, lost_reason
+):
     """The hand-computed March 2026 story of tests/reports/scenario.py, looked at on 10 April 2026."""
     import time_machine
 

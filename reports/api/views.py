@@ -12,7 +12,9 @@ from reports.formatting import api_payload
 from reports.views import run_report
 
 PARAMETERS = {
-    "start": OpenApiParameter("start", OpenApiTypes.DATE, description="First day (company time zone); default: this month"),
+    "start": OpenApiParameter(
+        "start", OpenApiTypes.DATE, description="First day (company time zone); default: this month"
+    ),
     "end": OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, inclusive"),
     "team": OpenApiParameter("team", OpenApiTypes.INT, description="A team you manage"),
     "channel": OpenApiParameter("channel", OpenApiTypes.STR, description="Lead-source channel"),
@@ -35,8 +37,11 @@ def _view(slug: str) -> type[ReportAPIView]:
     spec = REPORTS[slug]
 
     @extend_schema(
-        operation_id=f"reports_{slug}", summary=str(spec.title), description=str(spec.description),
-        parameters=[PARAMETERS[name] for name in spec.filters], responses={200: OpenApiTypes.OBJECT},
+        operation_id=f"reports_{slug}",
+        summary=str(spec.title),
+        description=str(spec.description),
+        parameters=[PARAMETERS[name] for name in spec.filters],
+        responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request, *args, **kwargs):
         return ReportAPIView.get(self, request, *args, **kwargs)

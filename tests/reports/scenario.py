@@ -15,7 +15,7 @@ Incentive policy: none until 15 March (built-in default 1000 CNY × difficulty);
 | D0 | rep | team | S1 | 1000 | created 20 Feb 10:00, won 25 Feb 10:00 (February) |
 | D1 | rep | team | S1 | 10000, difficulty 2.50 | created 2 Mar 10:00, → Quote 5 Mar 10:00, won 10 Mar 10:00 |
 | D2 | rep | team | S2 | 1000 USD = 7100, diff 1.15, new customer | created 3 Mar 09:00, won 20 Mar 09:00 |
-| D3 | rep | team | S1 | 5000 | created 4 Mar 10:00, → Quote 6 Mar, won 12 Mar, reopened 14 Mar (close date 5 Apr), still open |
+| D3 | rep | team | S1 | 5000 | created 4 Mar, → Quote 6 Mar, won 12 Mar, reopened 14 Mar (close 5 Apr), open |
 | D4 | other_rep | team | S1 | 20000, diff 0.50 | created 5 Mar 12:00, won 31 Mar 23:59 |
 | D5 | other_rep | team | S2 | 3000 | created 6 Mar 10:00, won 1 Apr 00:00 (April) |
 | D6 | rep | team | S1 | 2000 | created 7 Mar 10:00, → Sample 9 Mar, lost 15 Mar |
@@ -68,18 +68,40 @@ def build(*, admin, manager, rep, other_rep, outsider_rep, team, other_team, pip
     stages = {stage.name: stage for stage in pipeline.stages.all()}
     CurrencyRateFactory(currency="USD", rate=Decimal("7.100000"), valid_from=datetime.date(2020, 1, 1))
     sources = {
-        "S1": LeadSourceFactory(name="2026春季广交会", channel=LeadSource.Channel.TRADE_SHOW,
-                                cost_money=Decimal("10000"), manpower_days=Decimal("4"), day_rate=Decimal("500")),
-        "S2": LeadSourceFactory(name="阿里巴巴国际站", channel=LeadSource.Channel.ONLINE_PLATFORM,
-                                cost_money=Decimal("5000"), manpower_days=Decimal("0"), day_rate=Decimal("0")),
-        "S3": LeadSourceFactory(name="Referral", channel=LeadSource.Channel.REFERRAL,
-                                cost_money=Decimal("0"), manpower_days=Decimal("0"), day_rate=Decimal("0")),
-        "S4": LeadSourceFactory(name="上海产品博览会", channel=LeadSource.Channel.TRADE_SHOW,
-                                cost_money=Decimal("3000"), manpower_days=Decimal("0"), day_rate=Decimal("0")),
+        "S1": LeadSourceFactory(
+            name="2026春季广交会",
+            channel=LeadSource.Channel.TRADE_SHOW,
+            cost_money=Decimal("10000"),
+            manpower_days=Decimal("4"),
+            day_rate=Decimal("500"),
+        ),
+        "S2": LeadSourceFactory(
+            name="阿里巴巴国际站",
+            channel=LeadSource.Channel.ONLINE_PLATFORM,
+            cost_money=Decimal("5000"),
+            manpower_days=Decimal("0"),
+            day_rate=Decimal("0"),
+        ),
+        "S3": LeadSourceFactory(
+            name="Referral",
+            channel=LeadSource.Channel.REFERRAL,
+            cost_money=Decimal("0"),
+            manpower_days=Decimal("0"),
+            day_rate=Decimal("0"),
+        ),
+        "S4": LeadSourceFactory(
+            name="上海产品博览会",
+            channel=LeadSource.Channel.TRADE_SHOW,
+            cost_money=Decimal("3000"),
+            manpower_days=Decimal("0"),
+            day_rate=Decimal("0"),
+        ),
     }
     IncentivePolicy.objects.create(
-        effective_from=d(3, 15), base_reward=Decimal("1200.00"),
-        new_customer_bonus=Decimal("300.00"), new_product_bonus=Decimal("200.00"),
+        effective_from=d(3, 15),
+        base_reward=Decimal("1200.00"),
+        new_customer_bonus=Decimal("300.00"),
+        new_product_bonus=Decimal("200.00"),
     )
     customer = CustomerFactory(name="Müller GmbH")
     deals: dict = {}
@@ -87,8 +109,17 @@ def build(*, admin, manager, rep, other_rep, outsider_rep, team, other_team, pip
     def create(key, moment, *, owner, source, close, amount, team_=team, currency="CNY", **extra):
         with time_machine.travel(moment, tick=False):
             deals[key] = services.opportunity_create(
-                by=admin, title=key, customer=customer, pipeline=pipeline, source=sources[source],
-                expected_close_date=close, team=team_, owner=owner, amount=amount, currency=currency, **extra,
+                by=admin,
+                title=key,
+                customer=customer,
+                pipeline=pipeline,
+                source=sources[source],
+                expected_close_date=close,
+                team=team_,
+                owner=owner,
+                amount=amount,
+                currency=currency,
+                **extra,
             )
 
     def act(moment, service, key, **kwargs):
@@ -102,16 +133,33 @@ def build(*, admin, manager, rep, other_rep, outsider_rep, team, other_team, pip
     win(at(2, 25), "D0")
 
     create("D1", at(3, 2), owner=rep, source="S1", close=d(3, 31), amount="10000", difficulty="2.50")
-    create("D2", at(3, 3, 9), owner=rep, source="S2", close=d(3, 31), amount="1000", currency="USD",
-           difficulty="1.15", is_new_customer=True)
+    create(
+        "D2",
+        at(3, 3, 9),
+        owner=rep,
+        source="S2",
+        close=d(3, 31),
+        amount="1000",
+        currency="USD",
+        difficulty="1.15",
+        is_new_customer=True,
+    )
     create("D3", at(3, 4), owner=rep, source="S1", close=d(3, 31), amount="5000")
     create("D4", at(3, 5, 12), owner=other_rep, source="S1", close=d(4, 30), amount="20000", difficulty="0.50")
     create("D5", at(3, 6), owner=other_rep, source="S2", close=d(4, 15), amount="3000")
     create("D6", at(3, 7), owner=rep, source="S1", close=d(3, 31), amount="2000")
     create("D7", at(3, 8), owner=rep, source="S2", close=d(3, 20), amount="4000")
     create("D8", at(3, 9), owner=other_rep, source="S3", close=d(3, 28), amount=None)
-    create("D9", at(3, 10, 9), owner=outsider_rep, team_=other_team, source="S1", close=d(3, 31), amount="8000",
-           is_new_product=True)
+    create(
+        "D9",
+        at(3, 10, 9),
+        owner=outsider_rep,
+        team_=other_team,
+        source="S1",
+        close=d(3, 31),
+        amount="8000",
+        is_new_product=True,
+    )
     create("D12", at(3, 11), owner=None, source="S1", close=d(12, 1), amount="6000")
     create("D10", at(3, 12), owner=rep, source="S4", close=d(5, 20), amount="1500")
 
@@ -122,7 +170,14 @@ def build(*, admin, manager, rep, other_rep, outsider_rep, team, other_team, pip
     act(at(3, 9), services.opportunity_move_stage, "D6", stage=stages["Sample"], by=rep)
     win(at(3, 10), "D1")
     win(at(3, 12), "D3")
-    act(at(3, 14), services.opportunity_reopen, "D3", by=manager, expected_close_date=d(4, 5), reason="Customer came back")
+    act(
+        at(3, 14),
+        services.opportunity_reopen,
+        "D3",
+        by=manager,
+        expected_close_date=d(4, 5),
+        reason="Customer came back",
+    )
     act(at(3, 15), services.opportunity_close, "D6", outcome="lost", by=rep, lost_reason=lost_reason)
     with time_machine.travel(at(3, 15), tick=False):
         services.opportunity_add_activity(opportunity=deals["D7"], by=rep, kind="call", body="No answer")

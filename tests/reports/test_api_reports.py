@@ -28,8 +28,13 @@ def test_it_gives_ids_as_numbers_and_money_as_strings(report_scenario, client, a
     assert first["owner"] == rep.pk and first["owner_name"] == "rep"
     assert first["payout"] == "4180.00" and first["won"] == 2
     assert first["lines"][0] == {
-        "opportunity": report_scenario.deals["D1"].pk, "title": "D1", "won_at": "2026-03-10T10:00:00+08:00",
-        "base": "1000.00", "difficulty": "2.50", "bonus": "0.00", "payout": "2500.00",
+        "opportunity": report_scenario.deals["D1"].pk,
+        "title": "D1",
+        "won_at": "2026-03-10T10:00:00+08:00",
+        "base": "1000.00",
+        "difficulty": "2.50",
+        "bonus": "0.00",
+        "payout": "2500.00",
     }
     assert body["totals"] == {"won": 5, "payout": "7380.00", "currency": "CNY"}
 

@@ -75,8 +75,9 @@ def test_it_exports_the_page_numbers_as_xlsx(report_scenario, client, admin):
             expected = row.get(key)
             assert (None if value is None else Decimal(str(value))) == expected, (index, key)
     assert sheet.cell(row=2, column=16).number_format == "0.00%"  # ROI
-    lines = load_workbook(io.BytesIO(client.get(
-        reverse("reports:incentives_export", kwargs={"fmt": "xlsx"}), MARCH).content))["Payout lines"]
+    lines = load_workbook(
+        io.BytesIO(client.get(reverse("reports:incentives_export", kwargs={"fmt": "xlsx"}), MARCH).content)
+    )["Payout lines"]
     assert lines["A2"].value == "rep" and Decimal(str(lines["H2"].value)) == Decimal("2500.00")
 
 

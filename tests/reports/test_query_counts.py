@@ -34,9 +34,16 @@ def add_more_deals(*, admin, reps, team, pipeline, lost_reason, count=12):
         moment = at(3, 2 + i)
         with time_machine.travel(moment, tick=False):
             deal = services.opportunity_create(
-                by=admin, title=f"More {i}", customer=customer, pipeline=pipeline, source=sources[i % 3],
-                expected_close_date=moment.date() + datetime.timedelta(days=3), team=team, owner=reps[i % len(reps)],
-                amount=str(1000 + i), difficulty="1.50",
+                by=admin,
+                title=f"More {i}",
+                customer=customer,
+                pipeline=pipeline,
+                source=sources[i % 3],
+                expected_close_date=moment.date() + datetime.timedelta(days=3),
+                team=team,
+                owner=reps[i % len(reps)],
+                amount=str(1000 + i),
+                difficulty="1.50",
             )
         with time_machine.travel(moment + datetime.timedelta(days=1), tick=False):
             if i % 3 == 0:
@@ -49,8 +56,18 @@ def add_more_deals(*, admin, reps, team, pipeline, lost_reason, count=12):
 
 @pytest.mark.parametrize(("name", "call", "admin_queries", "manager_queries"), CASES, ids=[c[0] for c in CASES])
 def test_it_runs_the_same_queries_for_few_and_many_deals(
-    report_scenario, django_assert_num_queries, admin, manager, rep, team, pipeline, lost_reason,
-    name, call, admin_queries, manager_queries,
+    report_scenario,
+    django_assert_num_queries,
+    admin,
+    manager,
+    rep,
+    team,
+    pipeline,
+    lost_reason,
+    name,
+    call,
+    admin_queries,
+    manager_queries,
 ):
     with django_assert_num_queries(admin_queries):
         few = call(admin)

@@ -44,8 +44,11 @@ def test_it_shows_an_outsider_manager_nothing_of_another_team(report_scenario, o
     assert selectors.report_sources(viewer=outsider_manager, period=PERIOD).totals["leads"] == 2
     assert selectors.report_pipeline(viewer=outsider_manager).totals["count"] == 0
     assert selectors.report_funnel(viewer=outsider_manager, period=PERIOD).totals["deals"] == 2
-    expired_titles = {line["title"] for row in selectors.report_expired(viewer=outsider_manager, period=PERIOD).rows
-                      for line in row["lines"]}
+    expired_titles = {
+        line["title"]
+        for row in selectors.report_expired(viewer=outsider_manager, period=PERIOD).rows
+        for line in row["lines"]
+    }
     assert expired_titles == set()
     assert selectors.report_incentives(viewer=outsider_manager, period=PERIOD, team=team).rows == []
 

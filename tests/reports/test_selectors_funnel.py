@@ -19,8 +19,10 @@ D = Decimal
 
 
 def rows_of(report):
-    return [(r["name"], r["reached"], r["conversion_to_next"], r["stays"], r["avg_days"], r["median_days"])
-            for r in report.rows]
+    return [
+        (r["name"], r["reached"], r["conversion_to_next"], r["stays"], r["avg_days"], r["median_days"])
+        for r in report.rows
+    ]
 
 
 def test_it_counts_reached_stages_conversion_and_days(report_scenario, admin):
@@ -44,7 +46,14 @@ def test_it_takes_the_middle_value_for_an_odd_count(report_scenario, admin):
 
 def test_it_scopes_the_funnel(report_scenario, rep, outsider_manager):
     # rep's deals: D1, D2, D3, D6, D7, D10 → New stays 3, 17, 2, 2 → median 2.5
-    assert rows_of(report_funnel(viewer=rep, period=Period(*MARCH)))[0] == ("New", 6, D("0.6667"), 4, D("6.0"), D("2.5"))
+    assert rows_of(report_funnel(viewer=rep, period=Period(*MARCH)))[0] == (
+        "New",
+        6,
+        D("0.6667"),
+        4,
+        D("6.0"),
+        D("2.5"),
+    )
     # other_team: D9, D11
     assert rows_of(report_funnel(viewer=outsider_manager, period=Period(*MARCH)))[0][:2] == ("New", 2)
 

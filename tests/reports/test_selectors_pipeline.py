@@ -27,7 +27,14 @@ def test_it_sums_open_deals_per_stage(report_scenario, admin):
 def test_it_buckets_the_forecast_by_close_month_with_slipped_deals_apart(report_scenario, admin):
     report = report_forecast(viewer=admin)
     assert [row["bucket"] for row in report.rows] == [
-        "overdue", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "later",
+        "overdue",
+        "2026-04",
+        "2026-05",
+        "2026-06",
+        "2026-07",
+        "2026-08",
+        "2026-09",
+        "later",
     ]
     figures = {row["bucket"]: (row["count"], row["amount"], row["weighted"]) for row in report.rows}
     assert figures["overdue"] == (1, D("5000.00"), D("3500.00"))

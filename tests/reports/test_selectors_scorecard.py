@@ -58,6 +58,7 @@ def test_it_shows_a_rep_only_their_own_card(report_scenario, rep):
 def test_it_lists_idle_team_members_for_a_manager(manager, team, rep, other_rep):
     report = report_scorecard(viewer=manager, period=Period(*MARCH))
     assert [(row["owner_name"], row["won"], row["win_rate"], row["payout"]) for row in report.rows] == [
-        ("other_rep", 0, None, D("0.00")), ("rep", 0, None, D("0.00")),
+        ("other_rep", 0, None, D("0.00")),
+        ("rep", 0, None, D("0.00")),
     ]
     assert report.totals["win_rate"] is None

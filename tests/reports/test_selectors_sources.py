@@ -19,8 +19,22 @@ from tests.reports.scenario import MARCH
 pytestmark = pytest.mark.usefixtures("fast_password_hasher")
 
 D = Decimal
-FIGURES = ("leads", "open", "won", "lost", "expired", "conversion_rate", "win_rate", "won_amount",
-           "weighted_pipeline", "avg_cycle_days", "cost", "cost_per_lead", "cost_per_win", "roi")
+FIGURES = (
+    "leads",
+    "open",
+    "won",
+    "lost",
+    "expired",
+    "conversion_rate",
+    "win_rate",
+    "won_amount",
+    "weighted_pipeline",
+    "avg_cycle_days",
+    "cost",
+    "cost_per_lead",
+    "cost_per_win",
+    "roi",
+)
 
 
 def figures(row):
@@ -32,23 +46,71 @@ def test_it_computes_every_figure_per_source(report_scenario, admin):
     # cycle: D1 8 days, D4 26 d 11 h 59 min = 26.4993, D9 8 days → 14.1664 → 14.2
     # roi: (38000 − 12000) / 12000 = 2.1667
     assert figures(rows["2026春季广交会"]) == (
-        6, 2, 3, 1, 0, D("0.5000"), D("0.7500"), D("38000.00"), D("4100.00"), D("14.2"),
-        D("12000.00"), D("2000.00"), D("4000.00"), D("2.1667"),
+        6,
+        2,
+        3,
+        1,
+        0,
+        D("0.5000"),
+        D("0.7500"),
+        D("38000.00"),
+        D("4100.00"),
+        D("14.2"),
+        D("12000.00"),
+        D("2000.00"),
+        D("4000.00"),
+        D("2.1667"),
     )
     # USD deal counted in CNY: 1000 × 7.1 = 7100; cycle (17 + 25.5833) / 2 = 21.2917 → 21.3
     assert figures(rows["阿里巴巴国际站"]) == (
-        3, 0, 2, 0, 1, D("0.6667"), D("0.6667"), D("10100.00"), D("0.00"), D("21.3"),
-        D("5000.00"), D("1666.67"), D("2500.00"), D("1.0200"),
+        3,
+        0,
+        2,
+        0,
+        1,
+        D("0.6667"),
+        D("0.6667"),
+        D("10100.00"),
+        D("0.00"),
+        D("21.3"),
+        D("5000.00"),
+        D("1666.67"),
+        D("2500.00"),
+        D("1.0200"),
     )
     # Zero cost: cost per lead/win are 0, ROI has no denominator → null.
     assert figures(rows["Referral"]) == (
-        2, 0, 1, 0, 1, D("0.5000"), D("0.5000"), D("2000.00"), D("0.00"), D("3.0"),
-        D("0.00"), D("0.00"), D("0.00"), None,
+        2,
+        0,
+        1,
+        0,
+        1,
+        D("0.5000"),
+        D("0.5000"),
+        D("2000.00"),
+        D("0.00"),
+        D("3.0"),
+        D("0.00"),
+        D("0.00"),
+        D("0.00"),
+        None,
     )
     # Nothing closed, nothing won: win rate, cycle and cost per win are null; ROI −100 %.
     assert figures(rows["上海产品博览会"]) == (
-        1, 1, 0, 0, 0, D("0.0000"), None, D("0.00"), D("150.00"), None,
-        D("3000.00"), D("3000.00"), None, D("-1.0000"),
+        1,
+        1,
+        0,
+        0,
+        0,
+        D("0.0000"),
+        None,
+        D("0.00"),
+        D("150.00"),
+        None,
+        D("3000.00"),
+        D("3000.00"),
+        None,
+        D("-1.0000"),
     )
     assert rows["2026春季广交会"]["channel"] == LeadSource.Channel.TRADE_SHOW
 
@@ -58,13 +120,37 @@ def test_it_totals_and_rolls_up_per_channel(report_scenario, admin):
     # cost: each source with a lead counted once: 12000 + 5000 + 0 + 3000.
     # cycle: (8 + 26.4993 + 8 + 17 + 25.5833 + 3) / 6 = 14.6804 → 14.7
     assert figures(report.totals) == (
-        12, 3, 6, 1, 2, D("0.5000"), D("0.6667"), D("50100.00"), D("4250.00"), D("14.7"),
-        D("20000.00"), D("1666.67"), D("3333.33"), D("1.5050"),
+        12,
+        3,
+        6,
+        1,
+        2,
+        D("0.5000"),
+        D("0.6667"),
+        D("50100.00"),
+        D("4250.00"),
+        D("14.7"),
+        D("20000.00"),
+        D("1666.67"),
+        D("3333.33"),
+        D("1.5050"),
     )
     channels = {row["channel"]: row for row in report.extra["channels"]}
     assert figures(channels["trade_show"]) == (
-        7, 3, 3, 1, 0, D("0.4286"), D("0.7500"), D("38000.00"), D("4250.00"), D("14.2"),
-        D("15000.00"), D("2142.86"), D("5000.00"), D("1.5333"),
+        7,
+        3,
+        3,
+        1,
+        0,
+        D("0.4286"),
+        D("0.7500"),
+        D("38000.00"),
+        D("4250.00"),
+        D("14.2"),
+        D("15000.00"),
+        D("2142.86"),
+        D("5000.00"),
+        D("1.5333"),
     )
     assert figures(channels["referral"])[-1] is None
     assert set(channels) == {"trade_show", "online_platform", "referral"}
@@ -85,7 +171,11 @@ def test_it_counts_only_the_viewers_leads(report_scenario, manager, rep):
     assert "Referral" in managed  # D8
     own = report_sources(viewer=rep, period=period)
     # rep: D1, D3, D6 (S1), D2, D7 (S2), D10 (S4); not the pool deal D12.
-    assert {row["name"]: row["leads"] for row in own.rows} == {"2026春季广交会": 3, "阿里巴巴国际站": 2, "上海产品博览会": 1}
+    assert {row["name"]: row["leads"] for row in own.rows} == {
+        "2026春季广交会": 3,
+        "阿里巴巴国际站": 2,
+        "上海产品博览会": 1,
+    }
     assert own.totals["leads"] == 6
     assert own.totals["weighted_pipeline"] == D("3650.00")  # D3 3500 + D10 150
 
@@ -94,5 +184,18 @@ def test_it_gives_nulls_not_errors_for_an_empty_period(admin, source):
     report = report_sources(viewer=admin, period=Period(*MARCH))
     assert report.rows == [] and report.extra["channels"] == []
     assert figures(report.totals) == (
-        0, 0, 0, 0, 0, None, None, D("0.00"), D("0.00"), None, D("0.00"), None, None, None,
+        0,
+        0,
+        0,
+        0,
+        0,
+        None,
+        None,
+        D("0.00"),
+        D("0.00"),
+        None,
+        D("0.00"),
+        None,
+        None,
+        None,
     )
