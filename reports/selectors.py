@@ -35,12 +35,12 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Cast, Coalesce, Lead, NullIf, Round, RowNumber
+from django.db.models.functions import Cast, Coalesce, Lead, NullIf, Round
 from django.utils.translation import gettext as _
 
 from crm.dates import company_today
 from opportunities.models import Activity, Opportunity, StageChange, StatusChange
-from reports.expressions import AfterWindows, AsFetched, DaysBetween, Median, Over, PerGroup, Rounded, ratio
+from reports.expressions import AsFetched, DaysBetween, Median, Over, PerGroup, Rounded, ratio
 from reports.models import IncentivePolicy
 from reports.periods import Period, company_midnight, month_start
 from reports.scope import credit_q, deal_q, viewer_sees_team_figures
@@ -400,77 +400,66 @@ def report_sources(*, viewer, period: Period, team: Team | None = None, channel:
 
 def report_expired(*, viewer, period: Period, team: Team | None = None) -> Report:
     """Per rep: deals expired in the period (count, amount, list), their close-date pushes, and the
-    share of the rep's closes in the period that were expiries. 1 query."""
+    share of the rep's closes in the period that were expiries. 2 queries: the reps' figures with
+    the totals as window sums over them, and the expired deals."""
+    events = closing_events(viewer=viewer, period=period, team=team)
     is_expired = Q(to_status=EXPIRED)
-    by_owner = [F("owner")]
+    amount, pushes = F("opportunity__amount_base"), F("opportunity__close_date_pushes")
 
-    def figures(prefix: str, partition_by) -> dict:
-        closed = Window(Count("pk"), partition_by=partition_by)
-        expired = Window(Count("pk", filter=is_expired), partition_by=partition_by)
-        amount = Window(Sum("opportunity__amount_base", filter=is_expired), partition_by=partition_by)
-        pushes = Window(Sum("opportunity__close_date_pushes", filter=is_expired), partition_by=partition_by)
+    def figures(prefix: str, level) -> dict:
+        closed, expired = level(Count("pk")), level(Count("pk", filter=is_expired))
         return {
             f"{prefix}closed": closed,
             f"{prefix}expired": expired,
-            f"{prefix}expired_amount": Rounded(Coalesce(amount, ZERO), 2),
-            f"{prefix}pushes": Coalesce(pushes, ZERO),
+            f"{prefix}expired_amount": Rounded(Coalesce(level(Sum(amount, filter=is_expired)), ZERO), 2),
+            f"{prefix}pushes": Coalesce(level(Sum(pushes, filter=is_expired)), ZERO),
             f"{prefix}expired_share": ratio(expired, closed),
         }
 
     keys = ("closed", "expired", "expired_amount", "pushes", "expired_share")
-    # One pass over the period's closes: every close counts in the windows; the output keeps the
-    # expired ones (the lines) and each rep's first close (so reps without expiries get a row).
-    events = (
-        closing_events(viewer=viewer, period=period, team=team)
-        .annotate(
-            **figures("owner_", by_owner),
-            **figures("total_", None),
-            is_line=AfterWindows(Case(When(is_expired, then=Value(1)), default=Value(0), output_field=IntegerField())),
-            rank_in_owner=Window(RowNumber(), partition_by=by_owner, order_by=[F("at").asc(), F("pk").asc()]),
-        )
-        .filter(Q(is_line=1) | Q(rank_in_owner=1))
-        .values(
-            "owner",
-            *_person_fields("owner__"),
-            "is_line",
-            "opportunity",
-            "opportunity__title",
-            "at",
-            "opportunity__expected_close_date",
-            "opportunity__amount_base",
-            "opportunity__close_date_pushes",
-            "opportunity__last_activity_at",
-            *(f"owner_{key}" for key in keys),
-            *(f"total_{key}" for key in keys),
-        )
-        .order_by("owner", "at", "pk")
+    grouped = list(
+        events.values("owner", *_person_fields("owner__"))
+        .annotate(**figures("", lambda aggregate: aggregate))
+        .annotate(**figures("total_", lambda aggregate: Over("SUM", aggregate)))
+        .order_by("-expired", "-expired_amount", "owner__username", "owner")
     )
-    rows: list[dict] = []
-    totals = {"closed": 0, "expired": 0, "expired_amount": Decimal("0.00"), "pushes": 0, "expired_share": None}
-    for event in events:
-        if not rows or rows[-1]["owner"] != event["owner"]:
-            rows.append(
-                {
-                    "owner": event["owner"],
-                    "owner_name": _person_name(event, "owner__"),
-                    **{key: event[f"owner_{key}"] for key in keys},
-                    "lines": [],
-                }
-            )
-            totals = {key: event[f"total_{key}"] for key in keys}
-        if event["is_line"]:
-            rows[-1]["lines"].append(
-                {
-                    "opportunity": event["opportunity"],
-                    "title": event["opportunity__title"],
-                    "expired_at": event["at"],
-                    "expected_close_date": event["opportunity__expected_close_date"],
-                    "amount": event["opportunity__amount_base"],
-                    "pushes": event["opportunity__close_date_pushes"],
-                    "last_activity_at": event["opportunity__last_activity_at"],
-                }
-            )
-    rows.sort(key=lambda row: (-row["expired"], -row["expired_amount"], row["owner_name"]))
+    lines = events.filter(is_expired).values_list(
+        "owner",
+        "opportunity",
+        "opportunity__title",
+        "at",
+        "opportunity__expected_close_date",
+        "opportunity__amount_base",
+        "opportunity__close_date_pushes",
+        "opportunity__last_activity_at",
+    ).order_by("owner", "at", "pk")
+    lines_by_owner: dict[int | None, list[dict]] = {}
+    for owner, opportunity, title, expired_at, close_date, line_amount, line_pushes, last_activity in lines:
+        lines_by_owner.setdefault(owner, []).append(
+            {
+                "opportunity": opportunity,
+                "title": title,
+                "expired_at": expired_at,
+                "expected_close_date": close_date,
+                "amount": line_amount,
+                "pushes": line_pushes,
+                "last_activity_at": last_activity,
+            }
+        )
+    rows = [
+        {
+            "owner": row["owner"],
+            "owner_name": _person_name(row, "owner__"),
+            **{key: row[key] for key in keys},
+            "lines": lines_by_owner.get(row["owner"], []),
+        }
+        for row in grouped
+    ]
+    totals = (
+        {key: grouped[0][f"total_{key}"] for key in keys}
+        if grouped
+        else {"closed": 0, "expired": 0, "expired_amount": Decimal("0.00"), "pushes": 0, "expired_share": None}
+    )
     return Report(period.start, period.end, rows, totals)
 
 

@@ -18,7 +18,7 @@ PERIOD = Period(*MARCH)
 CASES = [
     ("incentives", lambda v: selectors.report_incentives(viewer=v, period=PERIOD), 2, 2),
     ("sources", lambda v: selectors.report_sources(viewer=v, period=PERIOD), 1, 1),
-    ("expired", lambda v: selectors.report_expired(viewer=v, period=PERIOD), 1, 1),
+    ("expired", lambda v: selectors.report_expired(viewer=v, period=PERIOD), 2, 2),
     ("pipeline", lambda v: selectors.report_pipeline(viewer=v), 2, 2),
     ("forecast", lambda v: selectors.report_forecast(viewer=v), 1, 1),
     ("funnel", lambda v: selectors.report_funnel(viewer=v, period=PERIOD), 4, 4),
