@@ -29,6 +29,7 @@ from django.db.models import (
     Max,
     OuterRef,
     Q,
+    RowRange,
     QuerySet,
     Sum,
     Value,
@@ -182,6 +183,9 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
     currency = _policy_currency(policies)
     pay = _payout_expressions(policies)
     by_owner = [F("owner")]
+    # Every window sorts the lines the way they are returned, over the whole partition (a full
+    # frame), so the database sorts once.
+    in_order = {"order_by": [F("owner").asc(), F("at").asc(), F("pk").asc()], "frame": RowRange(None, None)}
     lines = (
         closing_events(viewer=viewer, period=period, team=team)
         .filter(to_status=WON)
@@ -189,10 +193,10 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
             base_cents=AsFetched(pay["base_cents"]),
             bonus_cents=AsFetched(pay["bonus_cents"]),
             payout_cents=AsFetched(pay["payout_cents"]),
-            owner_won=AsFetched(Window(Count("pk"), partition_by=by_owner)),
-            owner_payout_cents=AsFetched(Window(Sum(pay["payout_cents"]), partition_by=by_owner)),
-            total_won=AsFetched(Window(Count("pk"))),
-            total_payout_cents=AsFetched(Window(Sum(pay["payout_cents"]))),
+            owner_won=AsFetched(Window(Count("pk"), partition_by=by_owner, **in_order)),
+            owner_payout_cents=AsFetched(Window(Sum(pay["payout_cents"]), partition_by=by_owner, **in_order)),
+            total_won=AsFetched(Window(Count("pk"), **in_order)),
+            total_payout_cents=AsFetched(Window(Sum(pay["payout_cents"]), **in_order)),
         )
         .values_list(
             "owner",
