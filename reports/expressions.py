@@ -162,12 +162,3 @@ class PerGroup(Func):
     template = "%(expressions)s"
     arity = 1
     contains_aggregate = True
-
-
-class AfterWindows(Func):
-    """A plain per-row value that filters test after the window functions are computed (what a
-    QUALIFY clause does): the windows still see every row, the filter only trims the output."""
-
-    template = "%(expressions)s"
-    arity = 1
-    contains_over_clause = True

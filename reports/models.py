@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -57,6 +58,17 @@ class IncentivePolicy(TimeStampedModel):
                 violation_error_message=_("Rewards and bonuses cannot be negative."),
             ),
         ]
+
+    def clean(self):
+        # Payouts of one period are added up, so every policy pays in the same currency.
+        others = IncentivePolicy.objects.exclude(pk=self.pk).exclude(currency=(self.currency or "").upper())
+        if others.exists():
+            raise ValidationError(
+                {
+                    "currency": _("All incentive policies must use the same currency; the others use %(currency)s.")
+                    % {"currency": others.values_list("currency", flat=True).first()}
+                }
+            )
 
     def save(self, *args, **kwargs):
         self.currency = (self.currency or "CNY").upper()

@@ -29,8 +29,8 @@ from django.db.models import (
     Max,
     OuterRef,
     Q,
-    RowRange,
     QuerySet,
+    RowRange,
     Sum,
     Value,
     When,
@@ -427,16 +427,20 @@ def report_expired(*, viewer, period: Period, team: Team | None = None) -> Repor
         .annotate(**figures("total_", lambda aggregate: Over("SUM", aggregate)))
         .order_by("-expired", "-expired_amount", "owner__username", "owner")
     )
-    lines = events.filter(is_expired).values_list(
-        "owner",
-        "opportunity",
-        "opportunity__title",
-        "at",
-        "opportunity__expected_close_date",
-        "opportunity__amount_base",
-        "opportunity__close_date_pushes",
-        "opportunity__last_activity_at",
-    ).order_by("owner", "at", "pk")
+    lines = (
+        events.filter(is_expired)
+        .values_list(
+            "owner",
+            "opportunity",
+            "opportunity__title",
+            "at",
+            "opportunity__expected_close_date",
+            "opportunity__amount_base",
+            "opportunity__close_date_pushes",
+            "opportunity__last_activity_at",
+        )
+        .order_by("owner", "at", "pk")
+    )
     lines_by_owner: dict[int | None, list[dict]] = {}
     for owner, opportunity, title, expired_at, close_date, line_amount, line_pushes, last_activity in lines:
         lines_by_owner.setdefault(owner, []).append(
