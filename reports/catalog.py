@@ -4,7 +4,7 @@ exist on one and be missing (or computed differently) on another."""
 
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import timezone
@@ -38,7 +38,7 @@ class ReportSpec:
     lines_title: str = ""
     extra_tables: tuple[tuple[str, str, tuple[Column, ...]], ...] = ()  # (extra key, title, columns)
     chart: Callable[[Report], dict] | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    one_pipeline: bool = False  # the pipeline filter picks one pipeline rather than narrowing
 
 
 def _period_run(selector):
@@ -214,6 +214,7 @@ REPORTS: dict[str, ReportSpec] = {
                 "and the days they spent in each stage."
             ),
             filters=("start", "end", "team", "pipeline"),
+            one_pipeline=True,
             run=_period_run(selectors.report_funnel),
             columns=(
                 Column("name", _("Stage"), TEXT),

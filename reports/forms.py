@@ -23,8 +23,10 @@ class ReportFilterForm(forms.Form):
         label=_("Pipeline"), queryset=None, required=False, empty_label=_("All pipelines")
     )
 
-    def __init__(self, *args, user, fields: tuple[str, ...] = ("start", "end", "team"), **kwargs):
+    def __init__(self, *args, user, fields: tuple[str, ...] = ("start", "end", "team"), one_pipeline=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if one_pipeline:  # a report about one pipeline at a time (the funnel)
+            self.fields["pipeline"].empty_label = _("First active pipeline")
         self.fields["team"].queryset = teams_managed_by(user=user)
         self.fields["channel"].choices = [("", _("All channels")), *LeadSource.Channel.choices]
         self.fields["pipeline"].queryset = Pipeline.objects.filter(is_active=True)

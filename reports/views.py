@@ -17,7 +17,7 @@ EXPORTERS = {"csv": csv_response, "xlsx": xlsx_response}
 
 def run_report(spec: ReportSpec, *, viewer, params) -> tuple[ReportFilterForm, Report | None]:
     """Validate the filters and run the report; (form, None) when the filters are invalid."""
-    form = ReportFilterForm(params, user=viewer, fields=spec.filters)
+    form = ReportFilterForm(params, user=viewer, fields=spec.filters, one_pipeline=spec.one_pipeline)
     if not form.is_valid():
         return form, None
     data = {**form.cleaned_data, "period": form.period}
