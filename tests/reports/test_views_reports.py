@@ -68,3 +68,14 @@ def test_it_defaults_to_this_month(report_scenario, client, admin):
     report = client.get(reverse("reports:incentives")).context["report"]
     assert (str(report.start), str(report.end)) == ("2026-04-01", "2026-04-30")
     assert report.totals["won"] == 1  # D5, won at midnight on 1 April
+
+
+def test_it_shows_report_pages_in_simplified_chinese(client, manager):
+    """Needs the compiled catalogue (``manage.py compilemessages`` at set-up); skipped without it."""
+    from pathlib import Path
+
+    if not (Path(__file__).resolve().parents[2] / "reports/locale/zh_Hans/LC_MESSAGES/django.mo").exists():
+        pytest.skip("translations not compiled")
+    client.force_login(manager)
+    html = client.get(reverse("reports:pipeline"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "销售管道" in html and "导出 CSV" in html
