@@ -49,7 +49,9 @@ def test_it_shows_the_selectors_numbers_formatted(report_scenario, client, admin
 
 def test_it_explains_bad_filters_and_shows_no_numbers(client, manager):
     client.force_login(manager)
-    response = client.get(reverse("reports:incentives"), {"start": "2026-03-31", "end": "2026-03-01"})
+    response = client.get(
+        reverse("reports:incentives"), {"start": "2026-03-31", "end": "2026-03-01"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 400
     assert response.context["report"] is None
     assert "The end date cannot be before the start date." in response.content.decode()
