@@ -11,9 +11,11 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("opportunities/", include("opportunities.urls")),
+    path("api/reports/", include("reports.api.urls")),
     path("api/imports/", include("opportunities.imports.api_urls")),
     path("api/", include("crm.api_urls")),
     path("notifications/", include("notifications.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]
 
