@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from crm import views
 
@@ -22,5 +23,4 @@ urlpatterns = [
 handler404 = "crm.api_errors.not_found"
 
 admin.site.site_header = "Jihui 机会 CRM"
-admin.site.site_title = "Jihui CRM"
-
+admin.site.site_title = _("Jihui CRM")
