@@ -180,6 +180,10 @@ class HistoryModel(models.Model):
         abstract = True
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        # Shown above each row of the history inlines; Django's default is "StageChange object (12)".
+        return f"{self._meta.verbose_name} #{self.pk}"
+
 
 class Assignment(HistoryModel):
     opportunity = models.ForeignKey(
