@@ -162,7 +162,7 @@ def test_it_answers_an_unknown_column_in_the_mapping_as_a_400(api, manager, payl
     api.force_authenticate(manager)
     response = post(api, payload, excel_gbk_csv([CARD_HEADERS_ZH, card(1)]), mapping=json.dumps({"Fax": "phone"}))
     assert response.status_code == 400
-    (message,) = response.json()["non_field_errors"]  # the shared handler's shape for an error of no one field
+    (message,) = response.json()["mapping"]
     assert "“Fax”" in message
     assert not ImportJob.objects.exists()
 
