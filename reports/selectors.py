@@ -591,7 +591,7 @@ def report_funnel(*, viewer, period: Period, pipeline: Pipeline | None = None, t
     stage (completed stays). 4 queries (3 when a pipeline is given)."""
     pipeline = pipeline or default_pipeline()
     if pipeline is None:
-        return Report(period.start, period.end, [], {"deals": 0}, {"pipeline": None})
+        return Report(period.start, period.end, [], {"deals": 0, "won": 0}, {"pipeline": None})
     stages = list(pipeline.stages.exclude(kind=Stage.Kind.LOST).order_by("order", "pk").values("pk", "name", "kind"))
     cohort = Opportunity.objects.filter(
         deal_q(viewer), pipeline=pipeline, created_at__gte=period.start_at, created_at__lt=period.end_at

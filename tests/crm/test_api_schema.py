@@ -4,6 +4,9 @@ import pytest
 import yaml
 from django.core.management import call_command
 
+from reports.catalog import REPORTS
+from sources.models import LeadSource
+
 CONTRACT_PATHS = {
     "/api/auth/token/",
     "/api/me/",
@@ -27,6 +30,13 @@ CONTRACT_PATHS = {
     "/api/imports/",
     "/api/imports/{id}/",
     "/api/imports/{id}/errors/",
+    "/api/reports/incentives/",
+    "/api/reports/sources/",
+    "/api/reports/expired/",
+    "/api/reports/pipeline/",
+    "/api/reports/forecast/",
+    "/api/reports/funnel/",
+    "/api/reports/scorecard/",
 }
 
 
@@ -59,9 +69,45 @@ def test_it_documents_the_error_answers_of_every_operation(schema):
             assert "404" in codes, (method, path)
         if method in ("post", "patch"):
             assert "400" in codes, (method, path)
+        if any(parameter["in"] == "query" for parameter in operation.get("parameters", [])):
+            assert "400" in codes, (method, path)  # a bad query parameter
         if method == "patch" or path.endswith(("/move/", "/close/", "/reopen/")):
             assert "409" in codes, (method, path)
         assert operation.get("summary") or operation.get("description"), (method, path)
+
+
+def test_it_documents_the_reports_parameters_and_answers(schema):
+    """Each report: its filters as typed query parameters, its answer as a component whose ids
+    and counts are integers and whose money is a decimal string."""
+    types = {
+        "start": {"type": "string", "format": "date"},
+        "end": {"type": "string", "format": "date"},
+        "team": {"type": "integer", "minimum": 1},
+        "pipeline": {"type": "integer", "minimum": 1},
+        "channel": {"type": "string", "enum": list(LeadSource.Channel.values)},
+    }
+    components = schema["components"]["schemas"]
+
+    def component(reference):
+        return components[reference["$ref"].rsplit("/", 1)[1]]
+
+    for slug, spec in REPORTS.items():
+        operation = schema["paths"][f"/api/reports/{slug}/"]["get"]
+        parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
+        assert set(parameters) == set(spec.filters), slug
+        for name, parameter in parameters.items():
+            assert parameter["in"] == "query" and parameter["description"], (slug, name)
+            assert types[name].items() <= parameter["schema"].items(), (slug, name)
+        answer = component(operation["responses"]["200"]["content"]["application/json"]["schema"])
+        assert {"start", "end", "rows", "totals"} <= set(answer["required"]), slug
+        assert answer["properties"]["start"]["format"] == "date", slug
+        row = component(answer["properties"]["rows"]["items"])
+        assert set(row["required"]) == set(row["properties"]), slug
+    incentives = components["IncentivesReportRow"]["properties"]
+    assert incentives["owner"]["type"] == "integer" and incentives["won"]["type"] == "integer"
+    assert (incentives["payout"]["type"], incentives["payout"]["format"]) == ("string", "decimal")
+    line = components["IncentivesReportLine"]["properties"]
+    assert line["opportunity"]["type"] == "integer" and line["won_at"]["format"] == "date-time"
 
 
 def test_it_names_every_enum_and_requires_the_patch_version(schema):

@@ -1,8 +1,9 @@
 """Property-based tests of the whole API against its own OpenAPI document (schemathesis).
 
 Every operation of /api/schema/ is called with generated valid input, as a manager and as a
-rep (token auth), on a small world with real rows: no answer may be a 5xx, and every answer
-must match the schema — its status code, content type and body. The example count is bounded
+rep (token auth), on a small world with real rows (the reports find a deal won and a deal
+expired this month): no answer may be a 5xx, and every answer must match the schema — its status
+code, content type and body. The example count is bounded
 so this stays well under a minute.
 """
 
@@ -10,9 +11,11 @@ import datetime
 
 import pytest
 import schemathesis
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
@@ -25,7 +28,13 @@ from schemathesis.specs.openapi.checks import (
 from crm.dates import company_today
 from crm.wsgi import application
 from opportunities.imports.services import import_job_run, import_leads
-from opportunities.services import opportunity_add_activity, opportunity_create
+from opportunities.services import (
+    opportunities_expire_overdue,
+    opportunity_add_activity,
+    opportunity_close,
+    opportunity_create,
+    opportunity_move_stage,
+)
 from tests.api_fixtures import customer, deal  # noqa: F401  (service-made deal, see the module)
 from tests.factories import ContactFactory, CurrencyRateFactory
 from tests.imports.files import CARD_HEADERS_ZH, card, excel_gbk_csv, upload
@@ -59,8 +68,51 @@ def lead_import(manager, team, pipeline, source):
 
 
 @pytest.fixture
-def world(team, other_team, pipeline, source, lost_reason, customer, rep, outsider_deal, lead_import):
-    """Rows for the generated requests to find: deals, a contact, an activity with a file, an import."""
+def closed_this_month(team, pipeline, source, customer, rep):
+    """Rows for /api/reports/ (whose default period is this month): a deal of ``rep`` won now,
+    and one created weeks ago whose expected close date passed, expired now by the daily job."""
+    won = opportunity_create(
+        by=rep,
+        title="Gate valves",
+        customer=customer,
+        pipeline=pipeline,
+        source=source,
+        team=team,
+        amount="2500.00",
+        expected_close_date=company_today() + datetime.timedelta(days=10),
+    )
+    # Through the pipeline's exit criteria: samples sent (a photo and a courier number), then won.
+    won = opportunity_move_stage(opportunity=won, stage=pipeline.stages.get(name="Sample"), by=rep)
+    opportunity_add_activity(
+        opportunity=won,
+        by=rep,
+        kind="sample",
+        body="Samples",
+        tracking_number="SF2",
+        files=[SimpleUploadedFile("g.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png")],
+    )
+    opportunity_close(opportunity=won, outcome="won", by=rep)
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=40), tick=False):
+        overdue = opportunity_create(
+            by=rep,
+            title="Check valves",
+            customer=customer,
+            pipeline=pipeline,
+            source=source,
+            team=team,
+            amount="1800.00",
+            expected_close_date=company_today() + datetime.timedelta(days=5),
+        )
+    assert opportunities_expire_overdue() == 1
+    return won, overdue
+
+
+@pytest.fixture
+def world(
+    team, other_team, pipeline, source, lost_reason, customer, rep, outsider_deal, lead_import, closed_this_month
+):
+    """Rows for the generated requests to find: deals (open, won, expired), a contact, an activity
+    with a file, an import."""
     CurrencyRateFactory(currency="USD")
     ContactFactory(customer=customer)
     deal = opportunity_create(
@@ -118,3 +170,16 @@ def auth_headers(manager, rep, world):
 def test_it_answers_every_operation_within_its_schema(case, auth_headers, in_test_transaction):
     for headers in auth_headers:
         case.call_and_validate(headers=headers, checks=CHECKS)
+
+
+def test_the_world_gives_the_reports_real_rows(api_client, auth_headers):
+    """The generated report calls that keep the default period (this month) find figures, for the
+    manager and for the rep: the won deal's payout, the expired deal, the leads."""
+    for headers in auth_headers:
+        api_client.credentials(HTTP_AUTHORIZATION=headers["Authorization"])
+        incentives = api_client.get("/api/reports/incentives/").json()
+        assert incentives["totals"]["won"] == 1 and incentives["rows"][0]["lines"]
+        expired = api_client.get("/api/reports/expired/").json()
+        assert expired["totals"]["expired"] == 1 and expired["rows"][0]["lines"]
+        assert api_client.get("/api/reports/sources/").json()["rows"]
+        assert api_client.get("/api/reports/scorecard/").json()["totals"]["won"] == 1
