@@ -140,6 +140,7 @@ INSTALLED_APPS = [
     "sources",
     "opportunities",
     "notifications",
+    "reports",
 ]
 
 MIDDLEWARE = [

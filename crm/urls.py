@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from crm import views
 
@@ -30,13 +31,15 @@ urlpatterns = [
     path("opportunities/", include("opportunities.urls")),
     path("customers/", include("customers.urls")),
     path("teams/", include("teams.urls")),
+    path("api/reports/", include("reports.api.urls")),
     path("api/imports/", include("opportunities.imports.api_urls")),
     path("api/", include("crm.api_urls")),
     path("notifications/", include("notifications.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]
 
 handler404 = "crm.api_errors.not_found"
 
 admin.site.site_header = "Jihui 机会 CRM"
-admin.site.site_title = "Jihui CRM"
+admin.site.site_title = _("Jihui CRM")
