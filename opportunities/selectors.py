@@ -270,24 +270,18 @@ def _company_midnight(day: datetime.date) -> datetime.datetime:
 
 
 def opportunity_incentive_month_to_date(*, user, today: datetime.date | None = None) -> dict:
-    """HOOK — "my incentive so far this month" on the home page, until the reports app lands.
-
-    The incentive policy (base reward × difficulty coefficient + bonuses) belongs to the reports
-    app, built on another branch. Until it is merged this computes nothing it cannot know: the
-    deals won since the first of this month (company time) among those ``user`` sees — their
-    count and amount in CNY — and ``payout=None``. The reports merge replaces this body with the
-    policy's payout for the same deals, keeping the keys, and the home page then shows it.
-    One query.
-    """
+    """"My incentive so far this month" on the home page: the reports app's incentive report
+    (the IncentivePolicy in force on the day each deal was won: base reward × difficulty
+    coefficient + bonuses) over the deals won since the 1st, company time, credited to ``user``
+    — or, for a manager, to anyone in the teams they manage. Two queries (the policies, the
+    payout lines). ``{"won_count", "payout", "currency"}``."""
     from crm.dates import company_today
+    from reports.periods import Period, month_start
+    from reports.selectors import report_incentives
 
     today = today or company_today()
-    figures = (
-        Opportunity.objects.visible_to(user)
-        .filter(status=Opportunity.Status.WON, closed_at__gte=_company_midnight(today.replace(day=1)))
-        .aggregate(count=Count("pk"), amount=Sum("amount_base"))
-    )
-    return {"won_count": figures["count"], "won_amount": figures["amount"], "payout": None, "currency": "CNY"}
+    totals = report_incentives(viewer=user, period=Period(month_start(today), today)).totals
+    return {"won_count": totals["won"], "payout": totals["payout"], "currency": totals["currency"]}
 
 
 def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size: int = 6) -> dict:

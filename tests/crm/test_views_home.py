@@ -67,19 +67,51 @@ def test_it_shows_a_reps_open_deals_by_stage(client_as, rep, world):
     assert [(stage["name"], stage["count"]) for stage in pipeline["stages"]] == [("New", 3)]
 
 
-def test_it_counts_the_deals_won_this_month_until_the_incentive_policy_exists(client_as, rep, world):
+@pytest.fixture
+def quick_deal(make_deal):
+    """``quick_deal(owner=…)``: an open deal in a pipeline with no exit criteria (won in one step)."""
+    from stages.models import Stage
+    from tests.factories import PipelineFactory
+
+    quick = PipelineFactory(
+        name="Quick", stages=[{"name": "Ask", "probability": 20}, {"name": "Done", "probability": 100, "kind": Stage.Kind.WON}]
+    )
+    return lambda **kwargs: make_deal(pipeline=quick, stage=quick.first_open_stage(), **kwargs)
+
+
+def win(deal, by, *, difficulty="1.00", is_new_customer=False):
+    """Close ``deal`` as won through the service (the incentive report reads its history)."""
+    from opportunities.services import opportunity_close
+
+    Opportunity.objects.filter(pk=deal.pk).update(difficulty=Decimal(difficulty), is_new_customer=is_new_customer)
+    deal.refresh_from_db()
+    return opportunity_close(opportunity=deal, outcome=Opportunity.Status.WON, by=by)
+
+
+def test_it_shows_my_incentive_so_far_this_month_by_the_policy(client_as, rep, other_rep, manager, quick_deal):
+    from reports.models import IncentivePolicy
+
+    IncentivePolicy.objects.create(
+        effective_from=datetime.date(2020, 1, 1), base_reward=Decimal("1000"), new_customer_bonus=Decimal("300")
+    )
+    win(quick_deal(owner=rep), rep, difficulty="2.50")  # 1000 × 2.5
+    win(quick_deal(owner=rep), rep, difficulty="0.80", is_new_customer=True)  # 1000 × 0.8 + 300
+    win(quick_deal(owner=other_rep), other_rep)  # 1000, not the rep's
     response = client_as(rep).get(HOME)
-    assert response.context["incentive"] == {
-        "won_count": 1, "won_amount": Decimal("8000.00"), "payout": None, "currency": "CNY",
-    }
-    assert "data-incentive-note" in response.content.decode()
+    assert response.context["incentive"] == {"won_count": 2, "payout": Decimal("3600.00"), "currency": "CNY"}
+    assert 'data-kpi="payout">¥3,600<' in response.content.decode()
+    team = client_as(manager).get(HOME).context["incentive"]
+    assert (team["won_count"], team["payout"]) == (3, Decimal("4600.00"))
 
 
-def test_it_leaves_out_deals_won_before_this_month(client_as, rep, make_deal, stages, today):
+def test_it_leaves_out_deals_won_before_this_month(client_as, rep, quick_deal, today):
+    import time_machine
+
+    deal = quick_deal(owner=rep)
     first = datetime.datetime.combine(today.replace(day=1), datetime.time.min, tzinfo=timezone.get_current_timezone())
-    make_deal(owner=rep, status=Opportunity.Status.WON, stage=stages["Won"], closed_at=first - datetime.timedelta(hours=1))
-    response = client_as(rep).get(HOME)
-    assert response.context["incentive"]["won_count"] == 0
+    with time_machine.travel(first - datetime.timedelta(minutes=1)):
+        win(deal, rep)
+    assert client_as(rep).get(HOME).context["incentive"]["won_count"] == 0
 
 
 def test_it_shows_a_manager_the_team_with_a_line_per_rep_and_the_pool(client_as, manager, rep, other_rep, world):
@@ -119,8 +151,9 @@ def test_it_keeps_a_constant_number_of_queries(client_as, manager, rep, make_dea
     make_deal(owner=None)
     client = client_as(manager)
     client.get(HOME)
-    # session, user (with the role), bell, idle limits, figures, by stage, 4 lists, won this month, reps
-    with django_assert_num_queries(12):
+    # session, user (with the role), bell, idle limits, figures, by stage, 4 lists, reps,
+    # the incentive report (policies, lines)
+    with django_assert_num_queries(13):
         response = client.get(HOME)
     assert response.context["dashboard"]["kpis"]["open"] == rows + 1
 
