@@ -98,7 +98,9 @@ class Opportunity(TimeStampedModel):
         verbose_name=_("owner"),
         help_text=_("Empty: the deal waits in the team's unassigned pool."),
     )
-    team = models.ForeignKey("teams.Team", on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("team"))
+    team = models.ForeignKey(
+        "teams.Team", on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("team")
+    )
     source = models.ForeignKey(
         "sources.LeadSource", on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("lead source")
     )

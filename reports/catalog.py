@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.dates import company_zone
 from reports import selectors
@@ -171,7 +172,8 @@ REPORTS: dict[str, ReportSpec] = {
         ),
         ReportSpec(
             slug="pipeline",
-            title=_("Pipeline"),
+            # The report (open deals by stage), not the configured pipeline: 销售管道, not 销售流程.
+            title=pgettext_lazy("report", "Pipeline"),
             description=_(
                 "Open deals now, per stage: how many, their amount and their weighted amount "
                 "(amount × win probability)."

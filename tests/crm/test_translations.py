@@ -142,6 +142,21 @@ def test_it_translates_every_entry_keeping_its_placeholders(path):
     assert problems_of(path) == []
 
 
+def test_it_translates_a_string_the_same_in_every_catalogue():
+    # Django merges the catalogues and the project's (LOCALE_PATHS) wins: an app's different
+    # translation of the same msgid would silently never show. Give one a pgettext context instead.
+    seen: dict[tuple, tuple[str, str]] = {}
+    conflicts = []
+    for path in zh_catalogues(REPO):
+        for entry in parse_po(path)[1]:
+            key, text = (entry.msgctxt, entry.msgid, entry.msgid_plural), entry.msgstr.get(0, "")
+            where = str(path.relative_to(REPO))
+            if key in seen and seen[key][1] != text:
+                conflicts.append(f"{entry.msgid!r}: {seen[key][1]!r} in {seen[key][0]}, {text!r} in {where}")
+            seen.setdefault(key, (where, text))
+    assert conflicts == []
+
+
 def test_it_flags_what_a_careless_translation_gets_wrong(tmp_path):
     po = tmp_path / "django.po"
     po.write_text(
