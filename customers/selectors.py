@@ -66,9 +66,8 @@ def customers_search_q(text: str):
         contact_matches = Contact.objects.filter(customer=OuterRef("pk")).filter(
             Q(name__icontains=term) | Q(email__icontains=term) | Q(phone__icontains=term)
         )
-        condition &= (
-            Q(name__icontains=term) | Q(country__icontains=term) | Q(industry__icontains=term) | Q(Exists(contact_matches))
-        )
+        in_company = Q(name__icontains=term) | Q(country__icontains=term) | Q(industry__icontains=term)
+        condition &= in_company | Q(Exists(contact_matches))
     return condition
 
 

@@ -41,7 +41,11 @@ class OpportunityCreateForm(forms.Form):
         queryset=Stage.objects.none(), label=_("Stage"), required=False, empty_label=_("First stage")
     )
     amount = forms.DecimalField(
-        label=_("Amount"), required=False, min_value=0, max_digits=14, decimal_places=2,
+        label=_("Amount"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
     currency = forms.ChoiceField(label=_("Currency"), initial="CNY")
@@ -55,8 +59,12 @@ class OpportunityCreateForm(forms.Form):
         queryset=Team.objects.none(), label=_("Owner"), required=False, empty_label=_("Unassigned pool")
     )
     difficulty = forms.DecimalField(
-        label=_("Difficulty coefficient"), required=False, min_value=DIFFICULTY_MIN, max_value=DIFFICULTY_MAX,
-        decimal_places=2, widget=forms.NumberInput(attrs={"step": "0.1"}),
+        label=_("Difficulty coefficient"),
+        required=False,
+        min_value=DIFFICULTY_MIN,
+        max_value=DIFFICULTY_MAX,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.1"}),
         help_text=_("Scales the owner's incentive: 1 is normal, 2.5 hard, below 1 easy."),
     )
     is_new_customer = forms.BooleanField(label=_("New customer (incentive bonus)"), required=False)
@@ -93,9 +101,12 @@ class OpportunityCreateForm(forms.Form):
             else:
                 del fields["team"]  # the service picks the rep's only team
         # The contact list is the chosen customer's (htmx refreshes it as the customer changes).
-        self.customer_match, self.customer_count = customer_from_text(user=user, text=self.data.get("customer", ""))
+        chosen = self.data.get("customer", "") if self.is_bound else self.initial.get("customer", "")
+        self.customer_match, self.customer_count = customer_from_text(user=user, text=chosen)
         contacts = contacts_visible_to(user=user)
-        fields["contact"].queryset = contacts.filter(customer=self.customer_match) if self.customer_match else contacts.none()
+        fields["contact"].queryset = (
+            contacts.filter(customer=self.customer_match) if self.customer_match else contacts.none()
+        )
         if self.is_bound:
             pipeline_id = self.data.get("pipeline")
             if pipeline_id and str(pipeline_id).isdigit():
@@ -107,8 +118,8 @@ class OpportunityCreateForm(forms.Form):
                 self.stage_choices_for(first.pk)
 
     def stage_choices_for(self, pipeline_id: int) -> None:
-        self.fields["stage"].queryset = self.fields["stage"].queryset.filter(pipeline_id=pipeline_id).order_by(
-            "order", "pk"
+        self.fields["stage"].queryset = (
+            self.fields["stage"].queryset.filter(pipeline_id=pipeline_id).order_by("order", "pk")
         )
         self.fields["stage"].label_from_instance = lambda stage: stage.name
 
@@ -129,7 +140,8 @@ class OpportunityCreateForm(forms.Form):
                 self.add_error("customer", _("Several customers have this name: pick one from the list."))
             else:
                 self.add_error(
-                    "customer", _("No customer of yours is called that. Pick one from the list, or tick “new customer”.")
+                    "customer",
+                    _("No customer of yours is called that. Pick one from the list, or tick “new customer”."),
                 )
         else:
             data["customer_obj"] = self.customer_match

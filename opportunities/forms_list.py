@@ -37,7 +37,8 @@ def opportunity_filter_form(filterset, *, user, is_manager: bool) -> forms.Form:
         "pipeline": any_choice + pipelines,
         "stage": any_choice + list(by_pipeline.items()),
         "team": any_choice + [(team.pk, team.name) for team in teams_visible_to(user=user).order_by("name")],
-        "source": any_choice + [(source.pk, source.name) for source in LeadSource.objects.order_by("-is_active", "name")],
+        "source": any_choice
+        + [(source.pk, source.name) for source in LeadSource.objects.order_by("-is_active", "name")],
         "status": any_choice + list(Opportunity.Status.choices),
         "unassigned": [("", _("Anyone")), ("true", _("Unassigned pool")), ("false", _("Has an owner"))],
         "stale": YES_NO_ANY,

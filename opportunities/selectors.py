@@ -272,7 +272,7 @@ def _company_midnight(day: datetime.date) -> datetime.datetime:
 
 
 def opportunity_incentive_month_to_date(*, user, today: datetime.date | None = None) -> dict:
-    """"My incentive so far this month" on the home page: the reports app's incentive report
+    """My incentive so far this month, on the home page: the reports app's incentive report
     (the IncentivePolicy in force on the day each deal was won: base reward × difficulty
     coefficient + bonuses) over the deals won since the 1st, company time, credited to ``user``
     — or, for a manager, to anyone in the teams they manage. Two queries (the policies, the

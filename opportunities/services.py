@@ -1131,9 +1131,7 @@ __all__ = [
 
 
 @transaction.atomic
-def opportunity_set_difficulty_many(
-    *, opportunity_ids: Iterable[int], difficulty, by: User, reason: str = ""
-) -> int:
+def opportunity_set_difficulty_many(*, opportunity_ids: Iterable[int], difficulty, by: User, reason: str = "") -> int:
     """Give many opportunities the same difficulty coefficient, all or none: each goes through
     ``opportunity_update`` (a manager of its team only, recorded as a field change), in one
     transaction. Returns how many changed."""

@@ -61,7 +61,9 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
         "page_sizes": PAGE_SIZES,
     }
     if is_manager:
-        context["bulk_form"] = OpportunityBulkForm(user=request.user, visible=opportunities_visible_to(user=request.user))
+        context["bulk_form"] = OpportunityBulkForm(
+            user=request.user, visible=opportunities_visible_to(user=request.user)
+        )
     if request.htmx and not request.htmx.boosted:
         return render(request, "opportunities/partials/opportunity_results.html", context)
     context["filter_form"] = opportunity_filter_form(listing.filterset, user=request.user, is_manager=is_manager)
@@ -74,7 +76,9 @@ def opportunity_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The list as it is filtered, searched and sorted — every page of it — as CSV or XLSX."""
     listing = OpportunityListing(user=request.user, data=request.GET)
     if fmt == "csv":
-        response = StreamingHttpResponse(opportunity_csv_lines(listing.queryset), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            opportunity_csv_lines(listing.queryset), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = f'attachment; filename="{opportunity_export_filename("csv")}"'
         return response
     if fmt == "xlsx":
@@ -96,63 +100,78 @@ def _back_to_list(request: HttpRequest) -> str:
     return list_url
 
 
+def _name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def _bulk_assign(data: dict, by, form: OpportunityBulkForm) -> str:
+    count = opportunity_assign(opportunity_ids=data["ids"], owner=data["owner"], by=by, reason=data["reason"])
+    if data["owner"] is None:
+        text = ngettext(
+            "%(count)d opportunity moved to the unassigned pool.",
+            "%(count)d opportunities moved to the unassigned pool.",
+            count,
+        )
+        return text % {"count": count}
+    text = ngettext(
+        "%(count)d opportunity assigned to %(name)s.", "%(count)d opportunities assigned to %(name)s.", count
+    )
+    return text % {"count": count, "name": _name(data["owner"])}
+
+
+def _bulk_distribute(data: dict, by, form: OpportunityBulkForm) -> str:
+    given = opportunity_distribute(
+        opportunity_ids=data["ids"], team=data["team"], strategy=data["strategy"], by=by, reason=data["reason"]
+    )
+    names = {pk: _name(member) for pk, member in form.assignable.items()}
+    shares = ", ".join(f"{names.get(pk, pk)} {count}" for pk, count in sorted(given.items(), key=lambda kv: -kv[1]))
+    total = sum(given.values())
+    text = ngettext(
+        "%(count)d opportunity distributed across %(team)s: %(shares)s.",
+        "%(count)d opportunities distributed across %(team)s: %(shares)s.",
+        total,
+    )
+    return text % {"count": total, "team": data["team"].name, "shares": shares}
+
+
+def _bulk_difficulty(data: dict, by, form: OpportunityBulkForm) -> str:
+    count = opportunity_set_difficulty_many(
+        opportunity_ids=data["ids"], difficulty=data["difficulty"], by=by, reason=data["reason"]
+    )
+    text = ngettext(
+        "Difficulty set to %(value)s on %(count)d opportunity.",
+        "Difficulty set to %(value)s on %(count)d opportunities.",
+        count,
+    )
+    return text % {"count": count, "value": data["difficulty"]}
+
+
+BULK_ACTIONS = {"assign": _bulk_assign, "distribute": _bulk_distribute, "difficulty": _bulk_difficulty}
+
+
 @require_POST
 @login_required
 def opportunity_bulk(request: HttpRequest) -> HttpResponse:
-    """A manager's action on the selected rows: assign to one rep (or the pool), distribute
-    across a team, or set the difficulty. Reps get 403."""
+    """A manager's action on the selected rows — assign to one rep (or the pool), distribute
+    across a team, set the difficulty — through the services; then back to the list as it was,
+    with what happened (or why nothing did) as a message. Reps get 403."""
     if not user_is_manager(user=request.user):
         raise PermissionDenied(_("Only sales managers can change several opportunities at once."))
     form = OpportunityBulkForm(request.POST, user=request.user, visible=opportunities_visible_to(user=request.user))
-    back = _back_to_list(request)
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
             for error in errors:
                 messages.error(request, f"{label}: {error}" if label else error)
-        return redirect(back)
-    data = form.cleaned_data
+        return redirect(_back_to_list(request))
     try:
-        if data["action"] == "assign":
-            count = opportunity_assign(opportunity_ids=data["ids"], owner=data["owner"], by=request.user, reason=data["reason"])
-            if data["owner"] is None:
-                text = ngettext(
-                    "%(count)d opportunity moved to the unassigned pool.",
-                    "%(count)d opportunities moved to the unassigned pool.",
-                    count,
-                ) % {"count": count}
-            else:
-                text = ngettext(
-                    "%(count)d opportunity assigned to %(name)s.", "%(count)d opportunities assigned to %(name)s.", count
-                ) % {"count": count, "name": data["owner"].get_full_name() or data["owner"].username}
-        elif data["action"] == "distribute":
-            given = opportunity_distribute(
-                opportunity_ids=data["ids"], team=data["team"], strategy=data["strategy"], by=request.user,
-                reason=data["reason"],
-            )
-            names = {member.pk: member.get_full_name() or member.username for member in form.assignable.values()}
-            shares = ", ".join(f"{names.get(pk, pk)} {count}" for pk, count in sorted(given.items(), key=lambda kv: -kv[1]))
-            total = sum(given.values())
-            text = ngettext(
-                "%(count)d opportunity distributed across %(team)s: %(shares)s.",
-                "%(count)d opportunities distributed across %(team)s: %(shares)s.",
-                total,
-            ) % {"count": total, "team": data["team"].name, "shares": shares}
-        else:
-            count = opportunity_set_difficulty_many(
-                opportunity_ids=data["ids"], difficulty=data["difficulty"], by=request.user, reason=data["reason"]
-            )
-            text = ngettext(
-                "Difficulty set to %(value)s on %(count)d opportunity.",
-                "Difficulty set to %(value)s on %(count)d opportunities.",
-                count,
-            ) % {"count": count, "value": data["difficulty"]}
+        text = BULK_ACTIONS[form.cleaned_data["action"]](form.cleaned_data, request.user, form)
     except (ValidationError, PermissionDenied) as exc:
         for error in getattr(exc, "messages", None) or [str(exc)]:
             messages.error(request, error)
     else:
         messages.success(request, text)
-    return redirect(back)
+    return redirect(_back_to_list(request))
 
 
 def _detail_or_list(opportunity) -> str:
@@ -169,6 +188,7 @@ def opportunity_new(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = OpportunityCreateForm(
         request.POST or None,
+        initial={"customer": request.GET.get("customer", "")[:250]},  # from a customer's page
         user=user,
         manager_teams=list(teams_managed_by(user=user)),
         member_teams=list(user.teams.all()),

@@ -91,11 +91,15 @@ def teams_managed_with_counts(*, user) -> QuerySet[Team]:
         return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
     open_deals = Opportunity.objects.filter(team=OuterRef("pk"), status=Opportunity.Status.OPEN)
-    return teams_managed_by(user=user).annotate(
-        member_count=Count("members", filter=Q(members__is_active=True), distinct=True),
-        open_count=count_of(open_deals),
-        pool_count=count_of(open_deals.filter(owner__isnull=True)),
-    ).order_by("name")
+    return (
+        teams_managed_by(user=user)
+        .annotate(
+            member_count=Count("members", filter=Q(members__is_active=True), distinct=True),
+            open_count=count_of(open_deals),
+            pool_count=count_of(open_deals.filter(owner__isnull=True)),
+        )
+        .order_by("name")
+    )
 
 
 def team_get_managed(*, user, pk: int) -> Team:

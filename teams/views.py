@@ -73,8 +73,11 @@ def team_handover(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 try:
                     moved = team_hand_over(
-                        from_user=data["from_user"], to_user=data["successor"], by=request.user,
-                        reason=data["reason"] or _("Handed over"), deactivate=data["deactivate"],
+                        from_user=data["from_user"],
+                        to_user=data["successor"],
+                        by=request.user,
+                        reason=data["reason"] or _("Handed over"),
+                        deactivate=data["deactivate"],
                     )
                 except (ValidationError, PermissionDenied) as exc:
                     form.add_error(None, getattr(exc, "messages", None) or str(exc))

@@ -8,7 +8,9 @@ from playwright.sync_api import expect
 from opportunities.models import Assignment, Opportunity
 
 
-def test_it_lets_a_manager_distribute_20_pool_deals_across_the_team(login, manager, rep, other_rep, team, make_deal, live_server):
+def test_it_lets_a_manager_distribute_20_pool_deals_across_the_team(
+    login, manager, rep, other_rep, team, make_deal, live_server
+):
     pool = [make_deal(owner=None, title=f"Canton Fair lead {number:02}") for number in range(20)]
     make_deal(owner=rep, title="Already owned")
     page = login(manager)

@@ -25,4 +25,6 @@ def test_it_hands_over_a_reps_deals_to_another_rep(login, manager, rep, other_re
     assert set(Opportunity.objects.filter(pk__in=[deal.pk for deal in deals]).values_list("owner", flat=True)) == {
         other_rep.pk
     }
-    assert Assignment.objects.filter(from_owner=rep, to_owner=other_rep, reason="Moved to the Hamburg office").count() == 3
+    assert (
+        Assignment.objects.filter(from_owner=rep, to_owner=other_rep, reason="Moved to the Hamburg office").count() == 3
+    )

@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from crm.dates import company_today
 from opportunities.models import Opportunity
-from tests.factories import OpportunityFactory
 
 HOME = reverse("home")
 
@@ -31,11 +30,18 @@ def world(make_deal, rep, other_rep, stages, today):
         "overdue": make_deal(owner=rep, title="Late", expected_close_date=today - datetime.timedelta(days=2)),
         "stale": make_deal(owner=rep, title="Sleepy", stage_entered_at=long_ago, amount_base=Decimal("500")),
         "won": make_deal(
-            owner=rep, title="Won one", status=Opportunity.Status.WON, stage=stages["Won"], closed_at=timezone.now(),
+            owner=rep,
+            title="Won one",
+            status=Opportunity.Status.WON,
+            stage=stages["Won"],
+            closed_at=timezone.now(),
             amount_base=Decimal("8000"),
         ),
         "expired": make_deal(
-            owner=rep, title="Gone", status=Opportunity.Status.EXPIRED, closed_at=timezone.now() - datetime.timedelta(days=6),
+            owner=rep,
+            title="Gone",
+            status=Opportunity.Status.EXPIRED,
+            closed_at=timezone.now() - datetime.timedelta(days=6),
         ),
         "other": make_deal(owner=other_rep, title="Not yours"),
         "pool": make_deal(owner=None, title="Nobody's"),
@@ -74,7 +80,8 @@ def quick_deal(make_deal):
     from tests.factories import PipelineFactory
 
     quick = PipelineFactory(
-        name="Quick", stages=[{"name": "Ask", "probability": 20}, {"name": "Done", "probability": 100, "kind": Stage.Kind.WON}]
+        name="Quick",
+        stages=[{"name": "Ask", "probability": 20}, {"name": "Done", "probability": 100, "kind": Stage.Kind.WON}],
     )
     return lambda **kwargs: make_deal(pipeline=quick, stage=quick.first_open_stage(), **kwargs)
 
@@ -118,7 +125,10 @@ def test_it_shows_a_manager_the_team_with_a_line_per_rep_and_the_pool(client_as,
     response = client_as(manager).get(HOME)
     assert response.status_code == 200
     assert (kpi(response, "open"), kpi(response, "pool")) == (5, 1)
-    lines = {member.username: (member.open_count, member.won_count, member.expired_count) for member in response.context["reps"]}
+    lines = {
+        member.username: (member.open_count, member.won_count, member.expired_count)
+        for member in response.context["reps"]
+    }
     assert lines == {"rep": (3, 1, 1), "other_rep": (1, 0, 0)}
     body = response.content.decode()
     assert "data-reps" in body and 'data-kpi="pool"' in body
@@ -143,7 +153,9 @@ def test_it_sends_anonymous_visitors_to_the_login_page(client, db):
 
 
 @pytest.mark.parametrize("rows", [1, 30])
-def test_it_keeps_a_constant_number_of_queries(client_as, manager, rep, make_deal, stages, rows, django_assert_num_queries):
+def test_it_keeps_a_constant_number_of_queries(
+    client_as, manager, rep, make_deal, stages, rows, django_assert_num_queries
+):
     stages["New"].rotting_days = 3
     stages["New"].save()
     for _ in range(rows):

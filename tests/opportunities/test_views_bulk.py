@@ -23,7 +23,10 @@ def ids(deals) -> list[int]:
 
 
 def owners(deals) -> list[str | None]:
-    return [row.owner.username if row.owner else None for row in Opportunity.objects.filter(pk__in=ids(deals)).order_by("pk")]
+    return [
+        row.owner.username if row.owner else None
+        for row in Opportunity.objects.filter(pk__in=ids(deals)).order_by("pk")
+    ]
 
 
 def notes(response) -> list[str]:
@@ -33,7 +36,8 @@ def notes(response) -> list[str]:
 def test_it_assigns_the_selected_deals_to_a_rep(client_as, manager, rep, pool):
     next_url = f"{LIST}?unassigned=true&sort=title"
     response = client_as(manager).post(
-        BULK, {"ids": ids(pool[:3]), "action": "assign", "owner": rep.pk, "reason": "Fair leads", "next": next_url},
+        BULK,
+        {"ids": ids(pool[:3]), "action": "assign", "owner": rep.pk, "reason": "Fair leads", "next": next_url},
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 302 and response.url == next_url
@@ -51,7 +55,8 @@ def test_it_moves_deals_back_to_the_pool(client_as, manager, rep, make_deal):
 @pytest.mark.parametrize("strategy", ["round_robin", "least_loaded"])
 def test_it_distributes_across_the_team(client_as, manager, team, pool, strategy):
     response = client_as(manager).post(
-        BULK, {"ids": ids(pool), "action": "distribute", "team": team.pk, "strategy": strategy},
+        BULK,
+        {"ids": ids(pool), "action": "distribute", "team": team.pk, "strategy": strategy},
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 302
@@ -102,7 +107,9 @@ def test_it_refuses_a_rep_of_another_team_as_owner(client_as, manager, outsider_
         BULK, {"ids": ids(pool), "action": "assign", "owner": outsider_rep.pk}, HTTP_ACCEPT_LANGUAGE="en"
     )
     assert owners(pool) == [None] * 4
-    assert notes(response) == [f"Assign to: Select a valid choice. {outsider_rep.pk} is not one of the available choices."]
+    assert notes(response) == [
+        f"Assign to: Select a valid choice. {outsider_rep.pk} is not one of the available choices."
+    ]
 
 
 def test_it_shows_the_services_refusal_and_changes_nothing(client_as, manager, rep, pool, make_deal, stages):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from crm.dates import company_today
 from customers.models import Contact, Customer
 from opportunities.models import Opportunity
-from tests.factories import ContactFactory, CustomerFactory, CurrencyRateFactory, PipelineFactory
+from tests.factories import ContactFactory, CurrencyRateFactory, CustomerFactory, PipelineFactory
 
 CREATE = reverse("opportunities:create")
 
@@ -41,7 +41,17 @@ def test_it_shows_a_rep_the_quick_form_without_manager_fields(client_as, rep, te
     response = client_as(rep).get(CREATE)
     assert response.status_code == 200
     body = response.content.decode()
-    for name in ("title", "customer", "contact", "source", "pipeline", "stage", "amount", "currency", "expected_close_date"):
+    for name in (
+        "title",
+        "customer",
+        "contact",
+        "source",
+        "pipeline",
+        "stage",
+        "amount",
+        "currency",
+        "expected_close_date",
+    ):
         assert f'name="{name}"' in body, name
     for name in ("owner", "difficulty", "is_new_customer", "is_new_product", "team"):
         assert f'name="{name}"' not in body, name
@@ -54,20 +64,30 @@ def test_it_creates_a_reps_deal_through_the_service(client_as, rep, team, form_d
     deal = Opportunity.objects.get()
     assert response.status_code == 302 and response.url == detail_or_list(deal)
     assert (deal.title, deal.owner, deal.team, deal.customer, deal.stage) == (
-        "500 LED panels", rep, team, customer, stages["New"],
+        "500 LED panels",
+        rep,
+        team,
+        customer,
+        stages["New"],
     )
     assert deal.assignments.count() == 1 and deal.stage_changes.count() == 1  # history from the service
 
 
 def test_it_creates_a_new_customer_and_contact_inline(client_as, rep, team, form_data):
     data = form_data | {
-        "customer": "Nairobi Truck Parts Ltd", "create_customer": "on",
-        "new_contact_name": "Amina Otieno", "new_contact_email": "amina@ntp.example",
+        "customer": "Nairobi Truck Parts Ltd",
+        "create_customer": "on",
+        "new_contact_name": "Amina Otieno",
+        "new_contact_email": "amina@ntp.example",
     }
     client_as(rep).post(CREATE, data)
     deal = Opportunity.objects.get()
     assert deal.customer.name == "Nairobi Truck Parts Ltd" and deal.customer.created_by == rep
-    assert (deal.contact.name, deal.contact.email, deal.contact.customer) == ("Amina Otieno", "amina@ntp.example", deal.customer)
+    assert (deal.contact.name, deal.contact.email, deal.contact.customer) == (
+        "Amina Otieno",
+        "amina@ntp.example",
+        deal.customer,
+    )
 
 
 def test_it_takes_an_exact_customer_name_without_javascript(client_as, rep, team, form_data, customer):
@@ -78,7 +98,9 @@ def test_it_takes_an_exact_customer_name_without_javascript(client_as, rep, team
 def test_it_keeps_the_input_and_shows_the_services_error_next_to_the_field(client_as, rep, team, form_data):
     data = form_data | {
         "expected_close_date": (company_today() - datetime.timedelta(days=1)).isoformat(),
-        "customer": "Brand new buyer", "create_customer": "on", "new_contact_name": "Li Wei",
+        "customer": "Brand new buyer",
+        "create_customer": "on",
+        "new_contact_name": "Li Wei",
     }
     response = client_as(rep).post(CREATE, data, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
@@ -98,7 +120,9 @@ def test_it_shows_form_errors_in_chinese(client_as, rep, team, form_data):
 
 def test_it_does_not_know_another_reps_customer(client_as, rep, team, form_data, other_rep):
     theirs = CustomerFactory(name="Secret buyer", created_by=other_rep)
-    response = client_as(rep).post(CREATE, form_data | {"customer": f"Secret buyer (#{theirs.pk})"}, HTTP_ACCEPT_LANGUAGE="en")
+    response = client_as(rep).post(
+        CREATE, form_data | {"customer": f"Secret buyer (#{theirs.pk})"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 200 and not Opportunity.objects.exists()
     assert "No customer of yours is called that" in response.context["form"].errors["customer"][0]
 
@@ -128,7 +152,10 @@ def test_it_lets_a_manager_set_the_owner_difficulty_and_flags(client_as, manager
     client = client_as(manager)
     body = client.get(CREATE).content.decode()
     assert "data-manager-fields" in body and 'name="difficulty"' in body and 'name="owner"' in body
-    new_buyer = {"customer": "Saigon Auto Parts JSC", "create_customer": "on"}  # the rep's customer is not the manager's
+    new_buyer = {
+        "customer": "Saigon Auto Parts JSC",
+        "create_customer": "on",
+    }  # the rep's customer is not the manager's
     client.post(
         CREATE, form_data | new_buyer | {"team": team.pk, "owner": rep.pk, "difficulty": "2.5", "is_new_product": "on"}
     )
@@ -162,7 +189,9 @@ def test_it_uses_the_chosen_stage_of_the_pipeline(client_as, rep, team, form_dat
 
 def test_it_refuses_a_stage_of_another_pipeline(client_as, rep, team, form_data):
     other = PipelineFactory(name="Other")
-    response = client_as(rep).post(CREATE, form_data | {"stage": other.first_open_stage().pk}, HTTP_ACCEPT_LANGUAGE="en")
+    response = client_as(rep).post(
+        CREATE, form_data | {"stage": other.first_open_stage().pk}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 200 and "stage" in response.context["form"].errors
     assert not Opportunity.objects.exists()
 
@@ -192,3 +221,12 @@ def test_it_lists_the_contacts_of_the_chosen_customer(client_as, rep, customer, 
 
 def test_it_needs_a_login(client, db):
     assert client.get(CREATE).status_code == 302
+
+
+def test_it_starts_with_the_customer_of_the_page_it_came_from(client_as, rep, team, customer):
+    ContactFactory(customer=customer, name="Jonas Weber")
+    detail = client_as(rep).get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    link = f"{CREATE}?customer=M%C3%BCller%20Maschinenbau%20GmbH%20(%23{customer.pk})"
+    assert link in detail
+    body = client_as(rep).get(link).content.decode()
+    assert f'value="{customer.name} (#{customer.pk})"' in body and "Jonas Weber" in body

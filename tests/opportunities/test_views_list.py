@@ -44,7 +44,9 @@ def test_it_shows_a_manager_the_whole_team(client_as, manager, deals):
     assert sorted(titles(client_as(manager).get(LIST))) == ["Fair lead", "Pumps for Hamburg", "Valves for Lyon"]
 
 
-def test_it_shows_an_outsider_manager_nothing_of_the_team(client_as, outsider_manager, other_team, deals, outsider_deal):
+def test_it_shows_an_outsider_manager_nothing_of_the_team(
+    client_as, outsider_manager, other_team, deals, outsider_deal
+):
     assert titles(client_as(outsider_manager).get(LIST)) == ["Pumps for Lyon"]
 
 

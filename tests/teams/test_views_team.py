@@ -50,12 +50,17 @@ def test_it_lists_the_teams_of_a_manager_of_several(client_as, manager, team, re
     assert rows == {"外贸一部": (2, 1, 1), "外贸三部": (0, 0, 0)}
 
 
-def test_it_shows_the_reps_with_their_counts(client_as, manager, team, rep, other_rep, leaving_deals, make_deal, stages):
+def test_it_shows_the_reps_with_their_counts(
+    client_as, manager, team, rep, other_rep, leaving_deals, make_deal, stages
+):
     make_deal(owner=other_rep, status=Opportunity.Status.EXPIRED)
     make_deal(owner=None)
     response = client_as(manager).get(detail(team))
     assert response.status_code == 200
-    counts = {member.username: (member.open_count, member.won_count, member.expired_count) for member in response.context["members"]}
+    counts = {
+        member.username: (member.open_count, member.won_count, member.expired_count)
+        for member in response.context["members"]
+    }
     assert counts == {"rep": (3, 1, 0), "other_rep": (0, 0, 1)}
     assert response.context["pool"] == 1
 
@@ -74,7 +79,9 @@ def test_it_counts_for_all_reps_in_one_query(client_as, manager, team, make_deal
 
 
 def test_it_previews_exactly_what_moves(client_as, manager, team, rep, other_rep, leaving_deals):
-    response = client_as(manager).get(handover(team), {"from_user": rep.pk, "to_user": other_rep.pk}, HTTP_ACCEPT_LANGUAGE="en")
+    response = client_as(manager).get(
+        handover(team), {"from_user": rep.pk, "to_user": other_rep.pk}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 200
     preview = response.context["preview"]
     assert [deal.title for deal in preview["deals"]] == [deal.title for deal in leaving_deals]
@@ -95,8 +102,13 @@ def test_it_hands_over_after_the_preview(client_as, manager, team, rep, other_re
     moved = Opportunity.objects.filter(pk__in=[deal.pk for deal in leaving_deals])
     assert set(moved.values_list("owner__username", flat=True)) == {"other_rep"}
     assert Opportunity.objects.get(title="Rep's won deal").owner == rep  # closed deals keep their owner
-    assert Assignment.objects.filter(from_owner=rep, to_owner=other_rep, by=manager, reason="Left the company").count() == 3
-    assert [str(message) for message in get_messages(response.wsgi_request)] == ["3 open opportunities of rep handed over."]
+    assert (
+        Assignment.objects.filter(from_owner=rep, to_owner=other_rep, by=manager, reason="Left the company").count()
+        == 3
+    )
+    assert [str(message) for message in get_messages(response.wsgi_request)] == [
+        "3 open opportunities of rep handed over."
+    ]
     rep.refresh_from_db()
     assert rep.is_active
 
@@ -119,12 +131,16 @@ def test_it_hands_over_to_the_pool(client_as, manager, team, rep, leaving_deals)
     assert Opportunity.objects.filter(owner__isnull=True).count() == 3
 
 
-def test_it_shows_the_preview_again_when_the_deals_changed(client_as, manager, team, rep, other_rep, leaving_deals, make_deal):
+def test_it_shows_the_preview_again_when_the_deals_changed(
+    client_as, manager, team, rep, other_rep, leaving_deals, make_deal
+):
     client = client_as(manager)
     preview = client.get(handover(team), {"from_user": rep.pk, "to_user": other_rep.pk}).context["preview"]
     make_deal(owner=rep, title="Assigned meanwhile")
     response = client.post(
-        handover(team), {"from_user": rep.pk, "to_user": other_rep.pk, "expected": preview["ids"]}, HTTP_ACCEPT_LANGUAGE="en"
+        handover(team),
+        {"from_user": rep.pk, "to_user": other_rep.pk, "expected": preview["ids"]},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 200 and len(response.context["preview"]["deals"]) == 4
     assert "The deals changed since the preview" in response.content.decode()
@@ -132,12 +148,16 @@ def test_it_shows_the_preview_again_when_the_deals_changed(client_as, manager, t
 
 
 def test_it_refuses_the_same_person_as_successor(client_as, manager, team, rep, leaving_deals):
-    response = client_as(manager).get(handover(team), {"from_user": rep.pk, "to_user": rep.pk}, HTTP_ACCEPT_LANGUAGE="en")
+    response = client_as(manager).get(
+        handover(team), {"from_user": rep.pk, "to_user": rep.pk}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.context["form"].errors["to_user"] == ["Choose a different person to take over."]
     assert response.context["preview"] is None
 
 
-def test_it_refuses_a_successor_outside_the_team(client_as, manager, team, rep, outsider_rep, other_team, leaving_deals):
+def test_it_refuses_a_successor_outside_the_team(
+    client_as, manager, team, rep, outsider_rep, other_team, leaving_deals
+):
     response = client_as(manager).get(handover(team), {"from_user": rep.pk, "to_user": outsider_rep.pk})
     assert "to_user" in response.context["form"].errors
 
@@ -152,7 +172,9 @@ def test_it_says_when_the_rep_has_deals_in_a_team_the_manager_does_not_manage(
     preview = response.context["preview"]
     assert (preview["count"], preview["hidden"]) == (3, 1)
     body = response.content.decode()
-    assert "an administrator must hand it over" in body and 'id="confirm-handover"' not in body and "Elsewhere" not in body
+    assert (
+        "an administrator must hand it over" in body and 'id="confirm-handover"' not in body and "Elsewhere" not in body
+    )
     response = client.post(handover(team), {"from_user": rep.pk, "to_user": other_rep.pk, "expected": preview["ids"]})
     assert Opportunity.objects.filter(owner=rep, status=Opportunity.Status.OPEN).count() == 4  # refused by the service
 
