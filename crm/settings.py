@@ -6,6 +6,7 @@ e-mails written to ``var/mail/``), so a fresh clone runs with no set-up. Product
 ``ImproperlyConfigured`` at start-up instead of being guessed at.
 """
 
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -131,6 +132,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "crm",
     "teams",
     "customers",
@@ -149,9 +151,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "crm.sessions.SessionIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -188,6 +193,12 @@ DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "teams.User"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out login before any password is checked (django-axes).
+    "axes.backends.AxesStandaloneBackend",
+    # Django's ModelBackend, loading the signed-in user with their role in the same query.
+    "teams.backends.UserBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -340,7 +351,30 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security -------------------------------------------------------------------
+# An idle timeout: a session ends SESSION_COOKIE_AGE seconds after the user's last request
+# (crm.sessions.SessionIdleTimeoutMiddleware renews it while they work, at most once per
+# SESSION_IDLE_RENEW_SECONDS so that ordinary requests write nothing).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
+if SESSION_COOKIE_AGE < 60:
+    raise ImproperlyConfigured(f"SESSION_COOKIE_AGE must be at least 60 seconds, not {SESSION_COOKIE_AGE}")
+SESSION_IDLE_RENEW_SECONDS = min(300, SESSION_COOKIE_AGE // 10)
+
+# Lockout after repeated failed logins (django-axes), on the login page, the admin's and the
+# API token endpoint: AXES_FAILURE_LIMIT failures for one user name from one address lock that
+# pair out for AXES_COOLOFF_MINUTES; a successful login clears the count.
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be at least 1")
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # failed attempts are kept in the database (admin: Axes) rather than logged
+AXES_LOCKOUT_CALLABLE = "crm.views.login_locked_out"
+# The address is the connection's (REMOTE_ADDR): behind a reverse proxy every client shares the
+# proxy's, so the lockout then applies to the user name alone.
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
@@ -362,5 +396,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # django-axes reports every login at INFO; lockouts and failures stay visible at WARNING.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -1,6 +1,9 @@
 """Reads of opportunities. Every user-dependent read starts from ``visible_to(user)``."""
 
-from django.db.models import QuerySet
+import datetime
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
 
 from opportunities.models import Activity, Attachment, Opportunity
@@ -257,3 +260,180 @@ def opportunity_timeline(*, opportunity: Opportunity) -> list[dict]:
         events.append({"type": "activity", "at": activity.occurred_at, "by": activity.author, "activity": activity})
     events.sort(key=lambda event: (event["at"], _TIMELINE_ORDER[event["type"]]))
     return events
+
+
+# --- pages: the home dashboard -----------------------------------------------------------
+
+
+def _company_midnight(day: datetime.date) -> datetime.datetime:
+    from crm.dates import company_zone
+
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=company_zone())
+
+
+def opportunity_incentive_month_to_date(*, user, today: datetime.date | None = None) -> dict:
+    """My incentive so far this month, on the home page: the reports app's incentive report
+    (the IncentivePolicy in force on the day each deal was won: base reward × difficulty
+    coefficient + bonuses) over the deals won since the 1st, company time, credited to ``user``
+    — or, for a manager, to anyone in the teams they manage. Two queries (the policies, the
+    payout lines). ``{"won_count", "payout", "currency"}``."""
+    from crm.dates import company_today
+    from reports.periods import Period, month_start
+    from reports.selectors import report_incentives
+
+    today = today or company_today()
+    totals = report_incentives(viewer=user, period=Period(month_start(today), today)).totals
+    return {"won_count": totals["won"], "payout": totals["payout"], "currency": totals["currency"]}
+
+
+def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size: int = 6) -> dict:
+    """What the home page shows of the deals ``user`` sees: the key figures, open deals by
+    stage, and the first few deals closing within 7 days, overdue (past their date, still open),
+    expired in the last 30 days and stale. Seven queries, whatever the number of deals."""
+    from crm.dates import company_today
+
+    today = today or company_today()
+    soon = today + datetime.timedelta(days=7)
+    stale = opportunity_stale_q(today=today)  # one small query (the idle limits in use)
+    visible = opportunities_visible_to(user=user)
+    open_q = Q(status=Opportunity.Status.OPEN)
+    closing_q = open_q & Q(expected_close_date__gte=today, expected_close_date__lte=soon)
+    overdue_q = open_q & Q(expected_close_date__lt=today)
+    expired_q = Q(
+        status=Opportunity.Status.EXPIRED,
+        closed_at__gte=_company_midnight(today - datetime.timedelta(days=DASHBOARD_EXPIRED_DAYS)),
+    )
+    kpis = visible.aggregate(
+        open=Count("pk", filter=open_q),
+        open_amount=Sum("amount_base", filter=open_q),
+        closing=Count("pk", filter=closing_q),
+        overdue=Count("pk", filter=overdue_q),
+        expired=Count("pk", filter=expired_q),
+        stale=Count("pk", filter=stale),
+        pool=Count("pk", filter=open_q & Q(owner__isnull=True)),
+    )
+    by_stage = (
+        visible.filter(open_q)
+        .values("pipeline_id", "pipeline__name", "stage_id", "stage__name")
+        .annotate(count=Count("pk"), amount=Sum("amount_base"))
+        .order_by("pipeline__order", "pipeline__name", "stage__order", "stage_id")
+    )
+    pipelines: list[dict] = []
+    for row in by_stage:
+        if not pipelines or pipelines[-1]["id"] != row["pipeline_id"]:
+            pipelines.append({"id": row["pipeline_id"], "name": row["pipeline__name"], "stages": []})
+        pipelines[-1]["stages"].append(
+            {"id": row["stage_id"], "name": row["stage__name"], "count": row["count"], "amount": row["amount"]}
+        )
+    for pipeline in pipelines:
+        widest = max(stage["count"] for stage in pipeline["stages"])
+        for stage in pipeline["stages"]:
+            stage["share"] = round(100 * stage["count"] / widest)
+    idle_since = Greatest(Coalesce("last_activity_at", "stage_entered_at"), "stage_entered_at")
+    return {
+        "today": today,
+        "soon": soon,
+        "yesterday": today - datetime.timedelta(days=1),
+        "expired_days": DASHBOARD_EXPIRED_DAYS,
+        "kpis": kpis,
+        "pipelines": pipelines,
+        "closing": list(visible.filter(closing_q).order_by("expected_close_date", "pk")[:list_size]),
+        "overdue": list(visible.filter(overdue_q).order_by("expected_close_date", "pk")[:list_size]),
+        "expired": list(visible.filter(expired_q).order_by("-closed_at", "-pk")[:list_size]),
+        "stale": list(visible.filter(stale).annotate(idle_since=idle_since).order_by("idle_since", "pk")[:list_size]),
+    }
+
+
+DASHBOARD_EXPIRED_DAYS = 30
+
+
+# --- pages: the opportunity list and its exports -------------------------------------------
+
+# ?sort= keys of the list page (a leading "-" sorts descending) → the fields they order by.
+OPPORTUNITY_SORTS = {
+    "title": ("title",),
+    "customer": ("customer__name",),
+    "stage": ("pipeline__order", "pipeline__name", "stage__order"),
+    "status": ("status",),
+    "owner": ("owner__first_name", "owner__username"),
+    "team": ("team__name",),
+    "source": ("source__name",),
+    "amount": ("amount_base",),
+    "probability": ("probability",),
+    "difficulty": ("difficulty",),
+    "close": ("expected_close_date",),
+    "activity": ("last_activity_at",),
+    "created": ("created_at",),
+    "closed": ("closed_at",),
+}
+OPPORTUNITY_DEFAULT_SORT = "-created"
+
+
+def opportunity_search_q(text: str) -> Q:
+    """Every word must appear in the title, the customer's name or the contact's name (as the
+    API's ``search``)."""
+    condition = Q()
+    for term in text.split()[:10]:
+        condition &= Q(title__icontains=term) | Q(customer__name__icontains=term) | Q(contact__name__icontains=term)
+    return condition
+
+
+def opportunity_sort_fields(sort: str) -> tuple[str, list]:
+    """The valid sort key (the default for anything else) and its ORDER BY, empty values last
+    and the id as the tie-breaker, so pages never overlap."""
+    from django.db.models import F
+
+    key = sort.removeprefix("-")
+    if key not in OPPORTUNITY_SORTS:
+        sort = OPPORTUNITY_DEFAULT_SORT
+        key = sort.removeprefix("-")
+    descending = sort.startswith("-")
+    fields = [
+        F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True) for name in OPPORTUNITY_SORTS[key]
+    ]
+    return sort, [*fields, "-pk" if descending else "pk"]
+
+
+class OpportunityListing:
+    """The list page's reading of its query string: the FilterSet (the API's own), the search
+    words, the sort, and the resulting queryset, annotated with ``is_stale`` and ``is_overdue``."""
+
+    def __init__(self, *, user, data, today: datetime.date | None = None):
+        from django.db.models import BooleanField, Case, Value, When
+
+        from crm.dates import company_today
+        from opportunities.filtersets import OpportunityFilterSet
+
+        today = today or company_today()
+        self.search = (data.get("q") or "").strip()[:200]
+        self.sort, order_by = opportunity_sort_fields(data.get("sort") or OPPORTUNITY_DEFAULT_SORT)
+        self.filterset = OpportunityFilterSet(data, queryset=opportunities_visible_to(user=user))
+        queryset = self.filterset.qs
+        if self.search:
+            queryset = queryset.filter(opportunity_search_q(self.search))
+        flag = {"default": Value(False), "output_field": BooleanField()}
+        self.queryset = queryset.annotate(
+            is_stale=Case(When(opportunity_stale_q(today=today), then=Value(True)), **flag),
+            is_overdue=Case(
+                When(status=Opportunity.Status.OPEN, expected_close_date__lt=today, then=Value(True)), **flag
+            ),
+        ).order_by(*order_by)
+
+
+def opportunity_handover_preview(*, by, from_owner) -> dict:
+    """What ``opportunity_reassign_all`` would move from ``from_owner`` now: their open deals,
+    as ``by`` sees them. ``hidden`` counts open deals of theirs ``by`` cannot see (in teams they
+    do not manage): then the hand-over is for an administrator. Two queries."""
+    deals = list(
+        opportunities_visible_to(user=by)
+        .filter(owner=from_owner, status=Opportunity.Status.OPEN)
+        .order_by("expected_close_date", "pk")
+    )
+    total = Opportunity.objects.filter(owner=from_owner, status=Opportunity.Status.OPEN).count()
+    return {
+        "deals": deals,
+        "count": len(deals),
+        "hidden": total - len(deals),
+        "amount": sum((deal.amount_base or 0) for deal in deals),
+        "ids": ",".join(str(deal.pk) for deal in sorted(deals, key=lambda deal: deal.pk)),
+    }

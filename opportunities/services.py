@@ -1125,3 +1125,69 @@ __all__ = [
     "opportunity_reopen",
     "opportunity_update",
 ]
+
+
+# --- pages: bulk difficulty, quick create (added for the browser UI) -----------------------
+
+
+@transaction.atomic
+def opportunity_set_difficulty_many(*, opportunity_ids: Iterable[int], difficulty, by: User, reason: str = "") -> int:
+    """Give many opportunities the same difficulty coefficient, all or none: each goes through
+    ``opportunity_update`` (a manager of its team only, recorded as a field change), in one
+    transaction. Returns how many changed."""
+    _require_active(by)
+    ids = sorted({int(pk) for pk in opportunity_ids})
+    if not ids:
+        raise ValidationError(_("Select at least one opportunity."))
+    rows = list(Opportunity.objects.filter(pk__in=ids).order_by("pk"))
+    if len(rows) != len(ids):
+        raise ValidationError(_("Some of the selected opportunities do not exist."))
+    value = _validate_difficulty(difficulty)
+    changed = 0
+    for row in rows:
+        if row.difficulty != value:
+            opportunity_update(opportunity=row, by=by, version=None, reason=reason, difficulty=value)
+            changed += 1
+        elif not can_manage_opportunity(by, row):
+            raise PermissionDenied(_("Only a manager can set the difficulty, incentive flags or probability."))
+    return changed
+
+
+@transaction.atomic
+def opportunity_quick_create(
+    *,
+    by: User,
+    customer: Customer | None = None,
+    new_customer_name: str = "",
+    contact: Contact | None = None,
+    new_contact: dict | None = None,
+    **fields,
+) -> Opportunity:
+    """The quick form's create: optionally a new customer and a new contact, then the
+    opportunity (``opportunity_create``, with every rule it enforces), in one transaction — a
+    refused deal leaves no customer or contact behind. ``new_contact`` holds the
+    ``contact_create`` arguments (name, email, phone …). Errors name the form's fields:
+    ``new_customer_name`` and ``new_contact_*``."""
+    from customers.services import contact_create, customer_create
+
+    if customer is None:
+        try:
+            customer = customer_create(by=by, name=new_customer_name)
+        except ValidationError as exc:
+            raise _renamed(exc, {"name": "new_customer_name"}, default="new_customer_name") from exc
+    if new_contact and (new_contact.get("name") or "").strip():
+        try:
+            contact = contact_create(by=by, customer=customer, **new_contact)
+        except ValidationError as exc:
+            renames = {key: f"new_contact_{key}" for key in ("name", "email", "phone", "title")}
+            raise _renamed(exc, renames, default="new_contact_name") from exc
+    return opportunity_create(by=by, customer=customer, contact=contact, **fields)
+
+
+def _renamed(exc: ValidationError, renames: dict[str, str], *, default: str) -> ValidationError:
+    if hasattr(exc, "error_dict"):
+        return ValidationError({renames.get(field, default): errors for field, errors in exc.error_dict.items()})
+    return ValidationError({default: exc.messages})
+
+
+__all__ += ["opportunity_quick_create", "opportunity_set_difficulty_many"]

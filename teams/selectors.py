@@ -1,4 +1,4 @@
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from teams.models import Team, User
 from teams.visibility import user_is_admin
@@ -28,8 +28,6 @@ def team_active_reps(*, team: Team) -> list[User]:
 
 def teams_visible_to(*, user: User) -> QuerySet[Team]:
     """The teams ``user`` belongs to or manages (every team for an admin)."""
-    from django.db.models import Q
-
     if user_is_admin(user):
         return Team.objects.all()
     if not (user and user.is_authenticated and user.is_active):
@@ -38,3 +36,72 @@ def teams_visible_to(*, user: User) -> QuerySet[Team]:
         Q(pk__in=Team.members.through.objects.filter(user=user).values("team_id"))
         | Q(pk__in=Team.managers.through.objects.filter(user=user).values("team_id"))
     )
+
+
+def user_is_manager(*, user) -> bool:
+    """Manages at least one team, or is an admin: sees the manager's pages and controls.
+    Reads the flag teams.backends.UserBackend loaded with the request's user when present,
+    so the pages ask no extra query."""
+    if user_is_admin(user):
+        return True
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    loaded = getattr(user, "manages_teams", None)
+    if loaded is not None:
+        return bool(loaded)
+    return Team.objects.filter(managers=user).exists()
+
+
+def team_members_with_deal_counts(*, teams: QuerySet[Team], include_inactive: bool = False) -> QuerySet[User]:
+    """The members of ``teams`` with how many of those teams' deals each owns: open, overdue
+    (open, past the expected close date), won and expired. One query."""
+    from django.db.models import Count
+
+    from crm.dates import company_today
+    from opportunities.models import Opportunity
+
+    team_ids = teams.values("pk")
+    in_teams = Q(opportunities__team__in=team_ids)
+    status = "opportunities__status"
+    members = User.objects.filter(pk__in=Team.members.through.objects.filter(team__in=team_ids).values("user_id"))
+    if not include_inactive:
+        members = members.filter(is_active=True)
+    return members.annotate(
+        open_count=Count("opportunities", filter=in_teams & Q(**{status: Opportunity.Status.OPEN})),
+        overdue_count=Count(
+            "opportunities",
+            filter=in_teams
+            & Q(**{status: Opportunity.Status.OPEN, "opportunities__expected_close_date__lt": company_today()}),
+        ),
+        won_count=Count("opportunities", filter=in_teams & Q(**{status: Opportunity.Status.WON})),
+        expired_count=Count("opportunities", filter=in_teams & Q(**{status: Opportunity.Status.EXPIRED})),
+    ).order_by("-is_active", "first_name", "username")
+
+
+def teams_managed_with_counts(*, user) -> QuerySet[Team]:
+    """The teams ``user`` manages (all for an admin) with their active members, open deals and
+    unassigned pool. One query."""
+    from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    from opportunities.models import Opportunity
+
+    def count_of(queryset):
+        counted = queryset.order_by().values("team").annotate(n=Count("pk")).values("n")
+        return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+    open_deals = Opportunity.objects.filter(team=OuterRef("pk"), status=Opportunity.Status.OPEN)
+    return (
+        teams_managed_by(user=user)
+        .annotate(
+            member_count=Count("members", filter=Q(members__is_active=True), distinct=True),
+            open_count=count_of(open_deals),
+            pool_count=count_of(open_deals.filter(owner__isnull=True)),
+        )
+        .order_by("name")
+    )
+
+
+def team_get_managed(*, user, pk: int) -> Team:
+    """One team ``user`` manages (any team for an admin); else Team.DoesNotExist (a 404)."""
+    return teams_managed_by(user=user).get(pk=pk)

@@ -40,3 +40,18 @@ def team_add_member(*, team: Team, user: User, by: User) -> None:
     if not user.is_active:
         raise ValidationError(_("%(user)s is deactivated.") % {"user": user})
     team.members.add(user)
+
+
+@transaction.atomic
+def team_hand_over(
+    *, from_user: User, to_user: User | None, by: User, reason: str = "", deactivate: bool = False
+) -> int:
+    """A rep leaves (or changes job): every open deal of theirs goes to ``to_user`` (None:
+    each team's pool) with an assignment row each, then — if asked — their account is
+    deactivated. All or nothing. Returns how many deals moved."""
+    from opportunities.services import opportunity_reassign_all
+
+    moved = opportunity_reassign_all(from_owner=from_user, to_owner=to_user, by=by, reason=reason)
+    if deactivate:
+        user_deactivate(user=from_user, by=by, successor=to_user, reason=reason)
+    return moved

@@ -292,3 +292,38 @@ def report_scenario(
     )
     with time_machine.travel(NOW, tick=False):
         yield scenario
+
+
+# --- browser UI (pages) ----------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _axes_off(settings):
+    """The login lockout (django-axes) is off unless a test asks for it with ``axes_on``: tests
+    that fail logins on purpose must not lock out the next one, and Django's bare
+    ``authenticate(username=…, password=…)`` (no request) is refused while axes is on."""
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture
+def axes_on(settings):
+    """django-axes as in production, starting (and ending) with no failed attempt recorded."""
+    from axes.utils import reset
+
+    settings.AXES_ENABLED = True
+    reset()
+    yield
+    reset()
+
+
+@pytest.fixture
+def client_as(db):
+    """``client_as(user)``: a new test client signed in as ``user`` (one per user in a test)."""
+    from django.test import Client
+
+    def make(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

@@ -1,0 +1,157 @@
+"""Forms of the opportunity list: the filter bar (the API's FilterSet, dressed for people) and
+the managers' bulk actions. They parse input; the services decide."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from opportunities.models import DIFFICULTY_MAX, DIFFICULTY_MIN, Opportunity
+from opportunities.services import DistributionStrategy
+from sources.models import LeadSource
+from stages.models import Stage
+from teams.models import Team, User
+from teams.selectors import teams_managed_by, teams_visible_to, users_assignable_by
+
+
+def _person(user: User) -> str:
+    name = user.get_full_name() or user.username
+    return name if user.is_active else _("%(name)s (left)") % {"name": name}
+
+
+YES_NO_ANY = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
+
+
+def opportunity_filter_form(filterset, *, user, is_manager: bool) -> forms.Form:
+    """The FilterSet's own form with selects listing what ``user`` may filter on, labels for
+    people, and date pickers. Validation stays the FilterSet's: a value it refuses is shown
+    next to its field and ignored. Five small queries."""
+    form = filterset.form
+    any_choice = [("", _("Any"))]
+    stages = Stage.objects.select_related("pipeline").order_by("pipeline__order", "pipeline__name", "order", "pk")
+    by_pipeline: dict[str, list] = {}
+    pipelines = []
+    for stage in stages:
+        if stage.pipeline_id not in {pk for pk, _name in pipelines}:
+            pipelines.append((stage.pipeline_id, stage.pipeline.name))
+        by_pipeline.setdefault(stage.pipeline.name, []).append((stage.pk, stage.name))
+    choices = {
+        "pipeline": any_choice + pipelines,
+        "stage": any_choice + list(by_pipeline.items()),
+        "team": any_choice + [(team.pk, team.name) for team in teams_visible_to(user=user).order_by("name")],
+        "source": any_choice
+        + [(source.pk, source.name) for source in LeadSource.objects.order_by("-is_active", "name")],
+        "status": any_choice + list(Opportunity.Status.choices),
+        "unassigned": [("", _("Anyone")), ("true", _("Unassigned pool")), ("false", _("Has an owner"))],
+        "stale": YES_NO_ANY,
+    }
+    if is_manager:
+        members = User.objects.filter(
+            pk__in=Team.members.through.objects.filter(team__in=teams_managed_by(user=user).values("pk")).values(
+                "user_id"
+            )
+        ).order_by("-is_active", "first_name", "username")
+        choices["owner"] = any_choice + [(member.pk, _person(member)) for member in members]
+    else:
+        del form.fields["owner"]
+    labels = {
+        "pipeline": _("Pipeline"),
+        "stage": _("Stage"),
+        "status": _("Status"),
+        "owner": _("Owner"),
+        "unassigned": _("Assigned"),
+        "team": _("Team"),
+        "source": _("Lead source"),
+        "expected_close_date_after": _("Close date from"),
+        "expected_close_date_before": _("Close date to"),
+        "amount_min": _("Amount (CNY) from"),
+        "amount_max": _("Amount (CNY) to"),
+        "stale": _("Stale"),
+    }
+    del form.fields["customer"]  # reached from the customer's page, kept working in the URL
+    for name, field in form.fields.items():
+        field.label = labels.get(name, field.label)
+        if name in choices:
+            field.widget = forms.Select(choices=choices[name])
+        elif name.startswith("expected_close_date"):
+            field.widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        elif name.startswith("amount"):
+            field.widget = forms.NumberInput(attrs={"min": 0, "step": "any", "inputmode": "decimal"})
+    return form
+
+
+class OpportunityBulkForm(forms.Form):
+    """A manager's action on the selected rows of the list."""
+
+    ACTIONS = [
+        ("assign", _("Assign to a rep")),
+        ("distribute", _("Distribute across a team")),
+        ("difficulty", _("Set the difficulty")),
+    ]
+    POOL = "pool"
+
+    ids = forms.TypedMultipleChoiceField(coerce=int, label=_("Selected opportunities"))
+    action = forms.ChoiceField(choices=ACTIONS)
+    owner = forms.ChoiceField(label=_("Assign to"), required=False)
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), label=_("Team"), required=False, empty_label=_("Choose a team")
+    )
+    strategy = forms.ChoiceField(
+        label=_("How"),
+        choices=[
+            (DistributionStrategy.ROUND_ROBIN, _("Round-robin")),
+            (DistributionStrategy.LEAST_LOADED, _("Least-loaded first")),
+        ],
+        required=False,
+    )
+    difficulty = forms.DecimalField(
+        label=_("Difficulty"),
+        required=False,
+        min_value=DIFFICULTY_MIN,
+        max_value=DIFFICULTY_MAX,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.1", "min": DIFFICULTY_MIN, "max": DIFFICULTY_MAX}),
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=255)
+
+    def __init__(self, *args, user, visible, **kwargs):
+        """``visible``: the opportunities ``user`` sees; selected ids outside it are refused."""
+        kwargs.setdefault("auto_id", "bulk-%s")  # the filter bar above has fields of the same names
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.visible = visible
+        self.assignable = {member.pk: member for member in users_assignable_by(user=user)}
+        self.fields["owner"].choices = [
+            ("", _("Choose a rep")),
+            (self.POOL, _("Unassigned pool")),
+            *((pk, _person(member)) for pk, member in self.assignable.items()),
+        ]
+        self.fields["team"].queryset = teams = teams_managed_by(user=user).order_by("name")
+        if not self.is_bound and len(teams) == 1:
+            self.initial["team"] = teams[0].pk
+        self.fields["ids"].choices = [(value, value) for value in self.data.getlist("ids") if str(value).isdigit()]
+
+    def clean_ids(self) -> list[int]:
+        ids = sorted(set(self.cleaned_data["ids"]))
+        if len(ids) > 5000:
+            raise forms.ValidationError(_("Select at most 5,000 opportunities at a time."))
+        if self.visible.filter(pk__in=ids).count() != len(ids):
+            # Never say which: an id the user cannot see does not exist for them.
+            raise forms.ValidationError(_("Some of the selected opportunities do not exist."))
+        return ids
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action")
+        if action == "assign" and "owner" not in self.errors:
+            owner = data.get("owner")
+            if not owner:
+                self.add_error("owner", _("Choose who takes the selected opportunities."))
+            else:  # one of the choices: the pool, or an active member of a team ``user`` manages
+                data["owner"] = None if owner == self.POOL else self.assignable[int(owner)]
+        elif action == "distribute":
+            if data.get("team") is None:
+                self.add_error("team", _("Choose the team to distribute across."))
+            if not data.get("strategy"):
+                self.add_error("strategy", _("Choose round-robin or least-loaded."))
+        elif action == "difficulty" and data.get("difficulty") is None and "difficulty" not in self.errors:
+            self.add_error("difficulty", _("Enter the difficulty coefficient."))
+        return data

@@ -1,0 +1,175 @@
+"""The home dashboard: a rep's own deals; a manager's teams with a line per rep and the pool."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.dates import company_today
+from opportunities.models import Opportunity
+
+HOME = reverse("home")
+
+
+@pytest.fixture
+def today():
+    return company_today()
+
+
+@pytest.fixture
+def world(make_deal, rep, other_rep, stages, today):
+    """rep: 2 open (one closing in 3 days, one overdue), 1 won this month, 1 expired last week,
+    1 stale; other_rep: 1 open; the pool: 1 open."""
+    stages["New"].rotting_days = 5
+    stages["New"].save()
+    long_ago = timezone.now() - datetime.timedelta(days=20)
+    deals = {
+        "soon": make_deal(owner=rep, title="Soon", expected_close_date=today + datetime.timedelta(days=3)),
+        "overdue": make_deal(owner=rep, title="Late", expected_close_date=today - datetime.timedelta(days=2)),
+        "stale": make_deal(owner=rep, title="Sleepy", stage_entered_at=long_ago, amount_base=Decimal("500")),
+        "won": make_deal(
+            owner=rep,
+            title="Won one",
+            status=Opportunity.Status.WON,
+            stage=stages["Won"],
+            closed_at=timezone.now(),
+            amount_base=Decimal("8000"),
+        ),
+        "expired": make_deal(
+            owner=rep,
+            title="Gone",
+            status=Opportunity.Status.EXPIRED,
+            closed_at=timezone.now() - datetime.timedelta(days=6),
+        ),
+        "other": make_deal(owner=other_rep, title="Not yours"),
+        "pool": make_deal(owner=None, title="Nobody's"),
+    }
+    return deals
+
+
+def kpi(response, name) -> int:
+    return response.context["dashboard"]["kpis"][name]
+
+
+def test_it_shows_a_rep_their_own_deals_only(client_as, rep, world):
+    response = client_as(rep).get(HOME)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert (kpi(response, "open"), kpi(response, "closing"), kpi(response, "overdue")) == (3, 1, 1)
+    assert (kpi(response, "stale"), kpi(response, "expired")) == (1, 1)
+    assert [deal.title for deal in response.context["dashboard"]["closing"]] == ["Soon"]
+    assert [deal.title for deal in response.context["dashboard"]["overdue"]] == ["Late"]
+    assert [deal.title for deal in response.context["dashboard"]["stale"]] == ["Sleepy"]
+    assert [deal.title for deal in response.context["dashboard"]["expired"]] == ["Gone"]
+    assert "Not yours" not in body and "Nobody's" not in body
+    assert response.context["reps"] == [] and "data-reps" not in body
+
+
+def test_it_shows_a_reps_open_deals_by_stage(client_as, rep, world):
+    response = client_as(rep).get(HOME)
+    [pipeline] = response.context["dashboard"]["pipelines"]
+    assert [(stage["name"], stage["count"]) for stage in pipeline["stages"]] == [("New", 3)]
+
+
+@pytest.fixture
+def quick_deal(make_deal):
+    """``quick_deal(owner=…)``: an open deal in a pipeline with no exit criteria (won in one step)."""
+    from stages.models import Stage
+    from tests.factories import PipelineFactory
+
+    quick = PipelineFactory(
+        name="Quick",
+        stages=[{"name": "Ask", "probability": 20}, {"name": "Done", "probability": 100, "kind": Stage.Kind.WON}],
+    )
+    return lambda **kwargs: make_deal(pipeline=quick, stage=quick.first_open_stage(), **kwargs)
+
+
+def win(deal, by, *, difficulty="1.00", is_new_customer=False):
+    """Close ``deal`` as won through the service (the incentive report reads its history)."""
+    from opportunities.services import opportunity_close
+
+    Opportunity.objects.filter(pk=deal.pk).update(difficulty=Decimal(difficulty), is_new_customer=is_new_customer)
+    deal.refresh_from_db()
+    return opportunity_close(opportunity=deal, outcome=Opportunity.Status.WON, by=by)
+
+
+def test_it_shows_my_incentive_so_far_this_month_by_the_policy(client_as, rep, other_rep, manager, quick_deal):
+    from reports.models import IncentivePolicy
+
+    IncentivePolicy.objects.create(
+        effective_from=datetime.date(2020, 1, 1), base_reward=Decimal("1000"), new_customer_bonus=Decimal("300")
+    )
+    win(quick_deal(owner=rep), rep, difficulty="2.50")  # 1000 × 2.5
+    win(quick_deal(owner=rep), rep, difficulty="0.80", is_new_customer=True)  # 1000 × 0.8 + 300
+    win(quick_deal(owner=other_rep), other_rep)  # 1000, not the rep's
+    response = client_as(rep).get(HOME)
+    assert response.context["incentive"] == {"won_count": 2, "payout": Decimal("3600.00"), "currency": "CNY"}
+    assert 'data-kpi="payout">¥3,600<' in response.content.decode()
+    team = client_as(manager).get(HOME).context["incentive"]
+    assert (team["won_count"], team["payout"]) == (3, Decimal("4600.00"))
+
+
+def test_it_leaves_out_deals_won_before_this_month(client_as, rep, quick_deal, today):
+    import time_machine
+
+    deal = quick_deal(owner=rep)
+    first = datetime.datetime.combine(today.replace(day=1), datetime.time.min, tzinfo=timezone.get_current_timezone())
+    with time_machine.travel(first - datetime.timedelta(minutes=1)):
+        win(deal, rep)
+    assert client_as(rep).get(HOME).context["incentive"]["won_count"] == 0
+
+
+def test_it_shows_a_manager_the_team_with_a_line_per_rep_and_the_pool(client_as, manager, rep, other_rep, world):
+    response = client_as(manager).get(HOME)
+    assert response.status_code == 200
+    assert (kpi(response, "open"), kpi(response, "pool")) == (5, 1)
+    lines = {
+        member.username: (member.open_count, member.won_count, member.expired_count)
+        for member in response.context["reps"]
+    }
+    assert lines == {"rep": (3, 1, 1), "other_rep": (1, 0, 0)}
+    body = response.content.decode()
+    assert "data-reps" in body and 'data-kpi="pool"' in body
+
+
+def test_it_shows_an_outsider_manager_nothing_of_another_team(client_as, outsider_manager, other_team, world):
+    response = client_as(outsider_manager).get(HOME)
+    assert kpi(response, "open") == 0
+    assert [(member.username, member.open_count) for member in response.context["reps"]] == [("outsider_rep", 0)]
+    assert "Sleepy" not in response.content.decode()
+
+
+def test_it_shows_an_admin_everything(client_as, admin, world, outsider_deal):
+    response = client_as(admin).get(HOME)
+    assert kpi(response, "open") == 6
+    assert {member.username for member in response.context["reps"]} >= {"rep", "other_rep", "outsider_rep"}
+
+
+def test_it_sends_anonymous_visitors_to_the_login_page(client, db):
+    response = client.get(HOME)
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_it_keeps_a_constant_number_of_queries(
+    client_as, manager, rep, make_deal, stages, rows, django_assert_num_queries
+):
+    stages["New"].rotting_days = 3
+    stages["New"].save()
+    for _ in range(rows):
+        make_deal(owner=rep, expected_close_date=company_today() + datetime.timedelta(days=2))
+    make_deal(owner=None)
+    client = client_as(manager)
+    client.get(HOME)
+    # session, user (with the role), bell, idle limits, figures, by stage, 4 lists, reps,
+    # the incentive report (policies, lines)
+    with django_assert_num_queries(13):
+        response = client.get(HOME)
+    assert response.context["dashboard"]["kpis"]["open"] == rows + 1
+
+
+def test_it_links_to_the_filtered_list(client_as, rep, world):
+    body = client_as(rep).get(HOME).content.decode()
+    assert reverse("opportunities:list") + "?stale=true" in body
