@@ -12,11 +12,27 @@ from stages.models import Pipeline
 from teams.selectors import teams_managed_by
 
 MAX_PERIOD_DAYS = 3 * 366
+# Dates a report period may use: far wider than any CRM history, narrow enough that a period's
+# boundaries (midnight after ``end``, the month after ``start``) stay valid dates and moments.
+FIRST_DATE = datetime.date(1900, 1, 1)
+LAST_DATE = datetime.date(2999, 12, 31)
+
+
+def _date_in_range(value: datetime.date) -> None:
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise forms.ValidationError(
+            _("Enter a date from %(first)s to %(last)s.")
+            % {"first": FIRST_DATE.isoformat(), "last": LAST_DATE.isoformat()}
+        )
 
 
 class ReportFilterForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("From"), required=False, validators=[_date_in_range], widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, validators=[_date_in_range], widget=forms.DateInput(attrs={"type": "date"})
+    )
     team = forms.ModelChoiceField(label=_("Team"), queryset=None, required=False, empty_label=_("All my teams"))
     channel = forms.ChoiceField(label=_("Channel"), required=False)
     pipeline = forms.ModelChoiceField(

@@ -13,15 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from crm.filtersets import ID_MAX
-from reports.forms import MAX_PERIOD_DAYS
+from reports.forms import FIRST_DATE, LAST_DATE, MAX_PERIOD_DAYS
 from sources.models import LeadSource
 from stages.models import Stage
-
-# Dates a report period may use: far wider than any CRM history, narrow enough that a period's
-# boundaries (midnight after ``end``, the month after ``start``) stay valid dates and moments.
-FIRST_DATE = datetime.date(1900, 1, 1)
-LAST_DATE = datetime.date(2999, 12, 31)
-
 
 # --- query parameters ---------------------------------------------------------------------------
 

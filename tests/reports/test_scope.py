@@ -68,7 +68,7 @@ def test_it_refuses_a_team_the_viewer_does_not_manage(report_scenario, client, r
     client.force_login(outsider_manager)
     response = client.get("/api/reports/incentives/", {"team": team.pk})
     assert response.status_code == 400
-    assert "team" in response.json()["errors"]
+    assert "team" in response.json()
     client.force_login(rep)
     assert client.get("/api/reports/incentives/", {"team": team.pk}).status_code == 400
 

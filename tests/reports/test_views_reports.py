@@ -56,6 +56,13 @@ def test_it_explains_bad_filters_and_shows_no_numbers(client, manager):
     assert client.get(reverse("reports:sources"), {"start": "not a date"}).status_code == 400
 
 
+@pytest.mark.parametrize("dates", [{"start": "9999-12-15"}, {"end": "9999-12-31"}, {"start": "0001-01-01"}])
+def test_it_refuses_dates_whose_period_would_overflow(client, manager, dates):
+    client.force_login(manager)
+    assert client.get(reverse("reports:incentives"), dates).status_code == 400
+    assert client.get(reverse("reports:incentives_export", args=["csv"]), dates).status_code == 400
+
+
 def test_it_speaks_chinese(client, manager):
     client.force_login(manager)
     response = client.get(reverse("reports:pipeline"), HTTP_ACCEPT_LANGUAGE="zh-hans")
