@@ -285,7 +285,7 @@ class OpportunityEditForm(forms.Form):
         self.fields["source"].queryset = LeadSource.objects.filter(is_active=True) | LeadSource.objects.filter(
             pk=opportunity.source_id
         )
-        self.fields["currency"].choices = currency_choices
+        self.fields["currency"].choices = currency_choices()
         if manager:
             self.fields["owner"].queryset = User.objects.filter(teams=opportunity.team_id, is_active=True).order_by(
                 "username"

@@ -15,6 +15,7 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied, Validati
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -142,7 +143,7 @@ def _timeline_for_page(opportunity: Opportunity) -> list[dict]:
 
 def _field_label(name: str) -> str:
     try:
-        return str(Opportunity._meta.get_field(name).verbose_name)
+        return capfirst(Opportunity._meta.get_field(name).verbose_name)
     except FieldDoesNotExist:  # a field since removed from the model keeps its raw name
         return name
 
