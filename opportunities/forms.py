@@ -17,6 +17,14 @@ from stages.models import Stage
 from teams.models import User
 
 
+class PageForm(forms.Form):
+    """The pages' forms: labels without a trailing colon (the layout sets them apart)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -138,7 +146,7 @@ class MoveForm(forms.Form):
         return stage
 
 
-class MoveDialogForm(forms.Form):
+class MoveDialogForm(PageForm):
     """What the move dialog asks for: the evidence a gate is missing, the amount (or another
     required field), the won amount or the lost reason. Built from ``needs`` and the target."""
 
@@ -201,7 +209,7 @@ class MoveDialogForm(forms.Form):
 # --- the opportunity page -------------------------------------------------------------
 
 
-class ActivityForm(forms.Form):
+class ActivityForm(PageForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=Activity.Kind.choices, initial=Activity.Kind.NOTE)
     body = forms.CharField(label=_("What happened"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     carrier = forms.CharField(label=_("Courier"), max_length=100, required=False)
@@ -216,13 +224,13 @@ class ActivityForm(forms.Form):
     files = _files_field(required=False)
 
 
-class PushDateForm(forms.Form):
+class PushDateForm(PageForm):
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     new_date = forms.DateField(label=_("New expected close date"), widget=DATE_INPUT)
     reason = forms.CharField(label=_("Why"), max_length=255)
 
 
-class CloseForm(forms.Form):
+class CloseForm(PageForm):
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=[(Opportunity.Status.WON, _("Won")), (Opportunity.Status.LOST, _("Lost"))]
@@ -238,13 +246,13 @@ class CloseForm(forms.Form):
         self.fields["won_amount"].label = _("Won amount (%(currency)s)") % {"currency": opportunity.currency}
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(PageForm):
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     expected_close_date = forms.DateField(label=_("New expected close date"), widget=DATE_INPUT)
     reason = forms.CharField(label=_("Why"), max_length=255, required=False)
 
 
-class OpportunityEditForm(forms.Form):
+class OpportunityEditForm(PageForm):
     """Plain fields of a deal, with the version it was read at (optimistic lock). Each field also
     carries the value the form was opened with (``was-<field>``), so after a conflict the page
     can say what someone else changed meanwhile."""
