@@ -8,7 +8,7 @@ VALIDATION_ERROR_REF = {"$ref": "#/components/schemas/ValidationError"}
 
 VALIDATION_ERROR_SCHEMA = {
     "type": "object",
-    "description": (
+    "description": _(
         "Bad input, nothing changed. Each key is a field of the request (or `non_field_errors` for a "
         "problem of the whole request, e.g. the unmet exit criteria of a stage); each value is the "
         "list of messages, in the caller's language. A list field may answer an object keyed by "
@@ -21,7 +21,7 @@ VALIDATION_ERROR_SCHEMA = {
             {"type": "object", "additionalProperties": {}},
         ]
     },
-    "example": {"expected_close_date": ["The expected close date cannot be in the past."]},
+    "example": {"expected_close_date": [_("The expected close date cannot be in the past.")]},
 }
 
 

@@ -16,7 +16,7 @@ the service ran, and DRF's own messages are lazy translations.
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -46,8 +46,12 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         # DRF's default handler would replace the service's reason with a generic sentence.
         exc = exceptions.PermissionDenied(str(exc) or None)
-    elif isinstance(exc, ObjectDoesNotExist):
+    elif isinstance(exc, ObjectDoesNotExist | Http404):
+        # One translated "Not found." for every miss: Http404's own text names the model.
         exc = exceptions.NotFound()
+    elif isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, list):
+        # A bare list (e.g. DRF refusing a NUL character in ?search=) keeps the documented shape.
+        exc = exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.detail})
     return exception_handler(exc, context)
 
 

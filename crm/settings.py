@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "sources",
     "opportunities",
     "notifications",
+    "reports",
 ]
 
 MIDDLEWARE = [

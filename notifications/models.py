@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.models import TimeStampedModel
 
@@ -110,7 +111,7 @@ class OutboxMessage(TimeStampedModel):
         related_name="+",
         verbose_name=_("recipient"),
     )
-    to_address = models.EmailField(_("to"), max_length=254)
+    to_address = models.EmailField(pgettext_lazy("e-mail", "to"), max_length=254)
     language = models.CharField(_("language"), max_length=10)
     opportunity = models.ForeignKey(
         "opportunities.Opportunity",

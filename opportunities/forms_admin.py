@@ -257,7 +257,7 @@ class OpportunityChangeForm(_ServiceModelForm):
         "is_new_product",
     )
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, label=_("version"))
     currency = forms.ChoiceField(label=_("currency"))
 
     class Meta:

@@ -98,7 +98,9 @@ class Opportunity(TimeStampedModel):
         verbose_name=_("owner"),
         help_text=_("Empty: the deal waits in the team's unassigned pool."),
     )
-    team = models.ForeignKey("teams.Team", on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("team"))
+    team = models.ForeignKey(
+        "teams.Team", on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("team")
+    )
     source = models.ForeignKey(
         "sources.LeadSource", on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("lead source")
     )
@@ -180,17 +182,25 @@ class HistoryModel(models.Model):
         abstract = True
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        # Shown above each row of the history inlines; Django's default is "StageChange object (12)".
+        return f"{self._meta.verbose_name} #{self.pk}"
+
 
 class Assignment(HistoryModel):
-    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="assignments")
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("opportunity")
+    )
     from_owner = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("from")
     )
     to_owner = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("to")
     )
-    from_team = models.ForeignKey("teams.Team", on_delete=models.PROTECT, null=True, related_name="+")
-    to_team = models.ForeignKey("teams.Team", on_delete=models.PROTECT, related_name="+")
+    from_team = models.ForeignKey(
+        "teams.Team", on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("from team")
+    )
+    to_team = models.ForeignKey("teams.Team", on_delete=models.PROTECT, related_name="+", verbose_name=_("to team"))
     reason = models.CharField(_("reason"), max_length=255, blank=True)
 
     class Meta(HistoryModel.Meta):
@@ -200,13 +210,15 @@ class Assignment(HistoryModel):
 
 
 class StageChange(HistoryModel):
-    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="stage_changes")
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="stage_changes", verbose_name=_("opportunity")
+    )
     from_stage = models.ForeignKey(
         "stages.Stage", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("from")
     )
     to_stage = models.ForeignKey("stages.Stage", on_delete=models.PROTECT, related_name="+", verbose_name=_("to"))
-    probability_before = models.PositiveSmallIntegerField(null=True, blank=True)
-    probability_after = models.PositiveSmallIntegerField()
+    probability_before = models.PositiveSmallIntegerField(_("probability before"), null=True, blank=True)
+    probability_after = models.PositiveSmallIntegerField(_("probability after"))
     note = models.TextField(_("note"), blank=True)
 
     class Meta(HistoryModel.Meta):
@@ -219,7 +231,9 @@ class StageChange(HistoryModel):
 
 
 class CloseDateChange(HistoryModel):
-    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="close_date_changes")
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="close_date_changes", verbose_name=_("opportunity")
+    )
     old_date = models.DateField(_("old date"), null=True, blank=True)
     new_date = models.DateField(_("new date"))
     reason = models.CharField(_("reason"), max_length=255, blank=True)
@@ -233,13 +247,19 @@ class CloseDateChange(HistoryModel):
 class StatusChange(HistoryModel):
     """Won, lost, expired and reopened events."""
 
-    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(max_length=10, choices=Opportunity.Status.choices)
-    to_status = models.CharField(max_length=10, choices=Opportunity.Status.choices)
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("opportunity")
+    )
+    from_status = models.CharField(_("from status"), max_length=10, choices=Opportunity.Status.choices)
+    to_status = models.CharField(_("to status"), max_length=10, choices=Opportunity.Status.choices)
     reason = models.TextField(_("reason"), blank=True)
-    lost_reason = models.ForeignKey(LostReason, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    lost_reason = models.ForeignKey(
+        LostReason, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("lost reason")
+    )
     # The owner at the moment of the change: incentives are credited to whoever won the deal.
-    owner = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    owner = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("owner")
+    )
 
     class Meta(HistoryModel.Meta):
         verbose_name = _("status change")
@@ -253,10 +273,12 @@ class StatusChange(HistoryModel):
 class FieldChange(HistoryModel):
     """Edits of plain fields (amount, difficulty, probability override …), old and new as text."""
 
-    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="field_changes")
-    field = models.CharField(max_length=50)
-    old_value = models.TextField(blank=True)
-    new_value = models.TextField(blank=True)
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="field_changes", verbose_name=_("opportunity")
+    )
+    field = models.CharField(_("field"), max_length=50)
+    old_value = models.TextField(_("old value"), blank=True)
+    new_value = models.TextField(_("new value"), blank=True)
 
     class Meta(HistoryModel.Meta):
         verbose_name = _("field change")
@@ -275,7 +297,9 @@ class Activity(models.Model):
         QUOTE = "quote", _("Quote")
         OTHER = "other", _("Other")
 
-    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="activities")
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="activities", verbose_name=_("opportunity")
+    )
     stage = models.ForeignKey(
         "stages.Stage", on_delete=models.PROTECT, related_name="+", verbose_name=_("stage at the time")
     )
@@ -303,15 +327,19 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
 
 
 class Attachment(models.Model):
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="attachments")
-    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="attachments")
-    stage = models.ForeignKey("stages.Stage", on_delete=models.PROTECT, related_name="+")
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("activity")
+    )
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("opportunity")
+    )
+    stage = models.ForeignKey("stages.Stage", on_delete=models.PROTECT, related_name="+", verbose_name=_("stage"))
     file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
     stored_name = models.CharField(max_length=100, editable=False)
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveIntegerField(_("size (bytes)"))
-    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by"))
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:

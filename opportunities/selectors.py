@@ -52,7 +52,9 @@ def opportunity_unmet_exit_criteria(
     with_tracking = set()
     if any(item.requires_attachment for item in gated):
         with_files = set(
-            Attachment.objects.filter(opportunity=opportunity, stage_id__in=stage_ids).values_list("stage_id", flat=True)
+            Attachment.objects.filter(opportunity=opportunity, stage_id__in=stage_ids).values_list(
+                "stage_id", flat=True
+            )
         )
     if any(item.requires_tracking_number for item in gated):
         with_tracking = set(

@@ -712,7 +712,8 @@ def _close(
             raise ValidationError({"lost_reason": _("That lost reason is no longer in use.")})
     if stage is None:
         raise ValidationError(
-            _("The pipeline %(pipeline)s has no %(kind)s stage.") % {"pipeline": opportunity.pipeline, "kind": outcome}
+            _("The pipeline %(pipeline)s has no “%(kind)s” stage.")
+            % {"pipeline": opportunity.pipeline, "kind": Opportunity.Status(outcome).label}
         )
     if outcome == Opportunity.Status.WON:
         _guard_exit(opportunity, stage)

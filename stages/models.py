@@ -67,9 +67,7 @@ class Stage(TimeStampedModel):
         default=False,
         help_text=_("A file (e.g. a sample photo) must be attached in this stage before the deal moves on."),
     )
-    requires_tracking_number = models.BooleanField(
-        _("needs a courier tracking number to leave"), default=False
-    )
+    requires_tracking_number = models.BooleanField(_("needs a courier tracking number to leave"), default=False)
     required_fields = models.JSONField(
         _("fields required to leave"),
         default=list,
@@ -84,7 +82,9 @@ class Stage(TimeStampedModel):
         ordering = ["pipeline", "order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["pipeline", "name"], name="stage_name_unique_in_pipeline"),
-            models.CheckConstraint(condition=Q(probability__gte=0) & Q(probability__lte=100), name="stage_probability_0_100"),
+            models.CheckConstraint(
+                condition=Q(probability__gte=0) & Q(probability__lte=100), name="stage_probability_0_100"
+            ),
         ]
 
     def __str__(self) -> str:

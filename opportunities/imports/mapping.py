@@ -319,7 +319,7 @@ def mapping_from_names(headers: list[str], given: dict, base: dict[str, str]) ->
         else:
             mapping.pop(index, None)
     if errors:
-        raise ValidationError(errors, code="mapping")
+        raise ValidationError({"mapping": errors}, code="mapping")
     return mapping
 
 

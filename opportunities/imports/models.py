@@ -73,7 +73,7 @@ class ImportJob(TimeStampedModel):
     original_name = models.CharField(_("file name"), max_length=255)
     file_size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
     file_sha256 = models.CharField(max_length=64, db_index=True, editable=False)
-    file_format = models.CharField(max_length=4, choices=Format.choices, default=Format.CSV)
+    file_format = models.CharField(_("file format"), max_length=4, choices=Format.choices, default=Format.CSV)
     encoding = models.CharField(_("encoding"), max_length=20, blank=True)
     delimiter = models.CharField(_("separator"), max_length=1, blank=True)
     header_row = models.PositiveIntegerField(_("header row"), default=1)
@@ -93,10 +93,10 @@ class ImportJob(TimeStampedModel):
     customers_created = models.PositiveIntegerField(_("customers created"), default=0)
     contacts_created = models.PositiveIntegerField(_("contacts created"), default=0)
     error = models.TextField(_("error"), blank=True)
-    queued_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("lead import")
@@ -132,11 +132,13 @@ class ImportRowError(models.Model):
         FAILED = "failed", _("Rejected")
         SKIPPED = "skipped", _("Skipped")
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="row_errors", verbose_name=_("lead import")
+    )
     row_number = models.PositiveIntegerField(_("row"))
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("result"), max_length=10, choices=Kind.choices)
     reason = models.TextField(_("reason"))
-    values = models.JSONField(default=list)
+    values = models.JSONField(_("cells"), default=list)
 
     class Meta:
         verbose_name = _("rejected row")
@@ -159,6 +161,8 @@ class ImportedRow(models.Model):
     opportunity = models.ForeignKey("opportunities.Opportunity", on_delete=models.CASCADE, related_name="+")
 
     class Meta:
+        verbose_name = _("imported row")
+        verbose_name_plural = _("imported rows")
         constraints = [models.UniqueConstraint(fields=["team", "fingerprint"], name="importedrow_unique_per_team")]
 
     def __str__(self) -> str:
@@ -169,7 +173,9 @@ class ImportMapping(TimeStampedModel):
     """A column mapping saved for next time: normalised header → target field."""
 
     name = models.CharField(_("name"), max_length=100)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("created by")
+    )
     team = models.ForeignKey(
         "teams.Team",
         on_delete=models.CASCADE,
@@ -178,7 +184,7 @@ class ImportMapping(TimeStampedModel):
         related_name="+",
         verbose_name=_("shared with team"),
     )
-    columns = models.JSONField(default=dict)
+    columns = models.JSONField(_("columns"), default=dict)
 
     class Meta:
         verbose_name = _("saved column mapping")

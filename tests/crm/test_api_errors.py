@@ -97,3 +97,15 @@ def test_it_keeps_the_services_reason_for_403():
 def test_it_maps_a_conflict_to_409_with_the_current_version():
     response = api_exception_handler(ConflictError(current_version=7), {})
     assert response.status_code == 409 and response.data["current_version"] == 7 and response.data["detail"]
+
+
+def test_it_keys_a_bare_list_error_as_non_field_errors(api_as, rep, team):
+    response = api_as(rep).get("/api/opportunities/", {"search": "a\x00b"})
+    assert response.status_code == 400
+    assert list(response.json()) == ["non_field_errors"]
+
+
+def test_it_answers_a_generic_not_found_without_the_model_name(api_as, rep, team):
+    response = api_as(rep).get("/api/opportunities/999999/")
+    assert response.status_code == 404
+    assert "Opportunity" not in response.json()["detail"]

@@ -24,6 +24,9 @@ CONTRACT_PATHS = {
     "/api/opportunities/{id}/history/",
     "/api/opportunities/{id}/activities/",
     "/api/attachments/{id}/download/",
+    "/api/imports/",
+    "/api/imports/{id}/",
+    "/api/imports/{id}/errors/",
 }
 
 

@@ -24,9 +24,11 @@ from schemathesis.specs.openapi.checks import (
 
 from crm.dates import company_today
 from crm.wsgi import application
+from opportunities.imports.services import import_job_run, import_leads
 from opportunities.services import opportunity_add_activity, opportunity_create
 from tests.api_fixtures import customer, deal  # noqa: F401  (service-made deal, see the module)
 from tests.factories import ContactFactory, CurrencyRateFactory
+from tests.imports.files import CARD_HEADERS_ZH, card, excel_gbk_csv, upload
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MAX_EXAMPLES = 10
@@ -41,8 +43,24 @@ CONFIG = schemathesis.Config.from_dict(
 
 
 @pytest.fixture
-def world(team, other_team, pipeline, source, lost_reason, customer, rep, outsider_deal):
-    """Rows for the generated requests to find: deals, a contact, an activity with a file."""
+def lead_import(manager, team, pipeline, source):
+    """A finished lead import with a rejected row, for /api/imports/ to find."""
+    rows = [CARD_HEADERS_ZH, card(1), ["", "无名"]]
+    job = import_leads(
+        by=manager,
+        file=upload(excel_gbk_csv(rows)),
+        source=source,
+        pipeline=pipeline,
+        team=team,
+        close_in_days=30,
+        enqueue=False,
+    )
+    return import_job_run(job_id=job.pk)
+
+
+@pytest.fixture
+def world(team, other_team, pipeline, source, lost_reason, customer, rep, outsider_deal, lead_import):
+    """Rows for the generated requests to find: deals, a contact, an activity with a file, an import."""
     CurrencyRateFactory(currency="USD")
     ContactFactory(customer=customer)
     deal = opportunity_create(

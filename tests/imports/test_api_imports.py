@@ -1,6 +1,8 @@
 import json
+from datetime import timedelta
 
 import pytest
+from django.utils.timezone import now
 from rest_framework.test import APIClient
 
 from customers.models import Customer
@@ -111,12 +113,62 @@ def test_it_hides_another_teams_import(api, manager, outsider_manager, other_tea
     api.force_authenticate(outsider_manager)
     assert api.get(f"/api/imports/{job_id}/").status_code == 404
     assert api.get(f"/api/imports/{job_id}/errors/").status_code == 404
-    assert api.get("/api/imports/").json() == []
+    as_csv = api.get(f"/api/imports/{job_id}/errors/?format=csv")  # the error is JSON, not a file
+    assert as_csv.status_code == 404 and as_csv["Content-Type"] == "application/json" and as_csv.json()["detail"]
+    assert api.get("/api/imports/").json() == {"count": 0, "next": None, "previous": None, "results": []}
 
 
 def test_it_lists_imports_in_a_constant_number_of_queries(api, manager, payload, django_assert_num_queries):
     api.force_authenticate(manager)
     for n in range(3):
         post(api, payload, excel_gbk_csv([CARD_HEADERS_ZH, card(n)]))
-    with django_assert_num_queries(2):
-        assert len(api.get("/api/imports/").json()) == 3
+    with django_assert_num_queries(3):  # "manages a team?", count, page (relations joined)
+        body = api.get("/api/imports/").json()
+    assert body["count"] == 3 and len(body["results"]) == 3
+
+
+def test_it_pages_searches_and_orders_the_list_like_every_list(api, manager, payload):
+    api.force_authenticate(manager)
+    for n in range(3):
+        post(api, payload, excel_gbk_csv([CARD_HEADERS_ZH, card(n)]), name=f"fair-{n}.csv")
+        ImportJob.objects.filter(original_name=f"fair-{n}.csv").update(created_at=now() + timedelta(minutes=n))
+    first = api.get("/api/imports/", {"page_size": 2}).json()
+    assert first["count"] == 3 and len(first["results"]) == 2 and first["next"]
+    assert [job["original_name"] for job in first["results"]] == ["fair-2.csv", "fair-1.csv"]
+    found = api.get("/api/imports/", {"search": "FAIR-1"}).json()
+    assert [job["original_name"] for job in found["results"]] == ["fair-1.csv"]
+    ordered = api.get("/api/imports/", {"ordering": "created_at"}).json()
+    assert [job["original_name"] for job in ordered["results"]] == ["fair-0.csv", "fair-1.csv", "fair-2.csv"]
+
+
+def test_it_answers_the_rows_not_imported_by_kind_and_refuses_an_unknown_kind(
+    api, manager, payload, celery_eager, django_capture_on_commit_callbacks
+):
+    api.force_authenticate(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = post(api, payload, excel_gbk_csv([CARD_HEADERS_ZH, card(1), card(1), ["", "无名"]])).json()["id"]
+    url = f"/api/imports/{job_id}/errors/"
+    assert [row["row"] for row in api.get(url).json()["results"]] == [3, 4]
+    assert [row["row"] for row in api.get(url, {"kind": "skipped"}).json()["results"]] == [3]
+    assert [row["row"] for row in api.get(url, {"kind": "failed"}).json()["results"]] == [4]
+    # search and ordering belong to the list: here they neither hide the job nor change the rows
+    assert api.get(url, {"search": "nothing-like-it", "ordering": "status"}).json()["count"] == 2
+    bad = api.get(url, {"kind": "lost"})
+    assert bad.status_code == 400 and set(bad.json()) == {"kind"}
+    assert api.get(url, {"page": 9}).status_code == 404
+
+
+def test_it_answers_an_unknown_column_in_the_mapping_as_a_400(api, manager, payload):
+    api.force_authenticate(manager)
+    response = post(api, payload, excel_gbk_csv([CARD_HEADERS_ZH, card(1)]), mapping=json.dumps({"Fax": "phone"}))
+    assert response.status_code == 400
+    (message,) = response.json()["mapping"]
+    assert "“Fax”" in message
+    assert not ImportJob.objects.exists()
+
+
+def test_it_answers_400_for_a_team_the_manager_does_not_manage(api, manager, payload, other_team):
+    api.force_authenticate(manager)
+    response = post(api, {**payload, "team": other_team.pk}, excel_gbk_csv([CARD_HEADERS_ZH, card(1)]))
+    assert response.status_code == 400
+    assert list(response.json()) == ["team"]

@@ -88,6 +88,7 @@ def test_it_skips_closed_deals_inactive_rules_and_other_pipelines(deal, team, re
 
 def test_it_sends_to_managers_admins_and_extra_addresses_each_in_their_language(deal, rep, manager, admin, settings):
     settings.SITE_URL = "http://testserver"
+    settings.LANGUAGE_CODE = "zh-hans"  # the site default, for whoever has no language of their own
     rep.language = "en"
     rep.save()
     ReminderRuleFactory(

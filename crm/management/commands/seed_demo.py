@@ -12,7 +12,6 @@ separated step at the end, see ``_backdate``).
 """
 
 import bisect
-import contextlib
 import dataclasses
 import datetime
 import random
@@ -89,21 +88,6 @@ from teams.services import user_deactivate
 def ascii_slug(text: str) -> str:
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(ch for ch in plain.lower() if ch.isalnum())
-
-
-@contextlib.contextmanager
-def services_without_savepoints():
-    """The seed runs in one transaction and never catches a service's error: any error aborts
-    the seed and rolls everything back. The savepoint each service opens (its own atomic block,
-    nested in ours) therefore protects nothing here, yet costs two round trips per call, some
-    5,000 in all. Django skips savepoints when the backend says it has none, so say that for
-    the duration of the loop."""
-    features = connection.features
-    features.uses_savepoints = False
-    try:
-        yield
-    finally:
-        del features.uses_savepoints  # back to the backend's own value
 
 
 @dataclasses.dataclass
@@ -495,8 +479,7 @@ class Command(BaseCommand):
             add(datetime.datetime.combine(day, datetime.time(10, 0), zone), "distribute", None, {"plans": batch})
         add(leaving_at, "leave", None)
 
-        with services_without_savepoints():
-            self._run(sorted(events), users=users, team=team, manager=manager, former=former, reps=reps)
+        self._run(sorted(events), users=users, team=team, manager=manager, former=former, reps=reps)
         return [plan.pk for plan in plans]
 
     def _run(self, events: list[Event], *, users, team, manager, former, reps) -> None:

@@ -1,0 +1,33 @@
+"""Whose numbers a viewer may see in a report — built on ``teams.visibility``, never beside it.
+
+Two filters, both applied by every report:
+
+- **deal scope**: the deal must be visible to the viewer (``opportunity_visibility_q``): an admin
+  sees every deal, a manager the deals of the teams they manage plus their own, a rep their own
+  (and their team's unassigned pool where the team allows it).
+- **credit scope**, for figures credited to a person (payouts, expiries, the scorecard): a rep only
+  ever gets rows credited to themself; a manager rows credited to anyone on deals of the teams
+  they manage, and their own. So a rep never learns a colleague's or the team's totals.
+"""
+
+from django.db.models import Q
+
+from teams.visibility import managed_team_ids, opportunity_visibility_q
+
+
+def deal_q(viewer, prefix: str = "") -> Q:
+    return opportunity_visibility_q(viewer, prefix=prefix)
+
+
+def credit_q(viewer, owner_field: str, prefix: str = "") -> Q:
+    """Rows credited (through ``owner_field``) to someone the viewer may see figures for."""
+    if not (viewer and viewer.is_authenticated and viewer.is_active):
+        return Q(pk__in=[])
+    if viewer.is_crm_admin:
+        return Q()
+    return Q(**{owner_field: viewer}) | Q(**{f"{prefix}team__in": managed_team_ids(viewer)})
+
+
+def viewer_sees_team_figures(viewer) -> bool:
+    """Managers and admins see other people's rows; a rep sees only their own."""
+    return bool(viewer.is_crm_admin or viewer.managed_teams.exists())

@@ -1,0 +1,774 @@
+"""The reports: one selector per report, each taking the viewer and the filters and returning a
+``Report`` (start, end, rows, totals). Definitions are in docs/REPORTS.md.
+
+Rules every selector keeps:
+
+- Every figure — counts, sums, averages, medians, ratios, rounding — is computed by the database
+  (annotate / aggregate / window functions / subqueries). Python only picks columns, turns
+  integer cents into Decimals, fills empty buckets with zeros and attaches lines to their row.
+- A fixed, small number of queries whatever the number of deals (pinned in the tests).
+- Scope through ``reports.scope``: the deals the viewer may see, and for figures credited to a
+  person only the rows the viewer may see (a rep: their own).
+- Totals are aggregated by their own query over the same rows, never summed from the rows.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import (
+    Avg,
+    BigIntegerField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    RowRange,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce, Lead, NullIf, Round
+from django.utils.translation import gettext as _
+
+from crm.dates import company_today
+from opportunities.models import Activity, Opportunity, StageChange, StatusChange
+from reports.expressions import AsFetched, DaysBetween, Median, Over, PerGroup, Rounded, ratio
+from reports.models import IncentivePolicy
+from reports.periods import Period, company_midnight, month_start
+from reports.scope import credit_q, deal_q, viewer_sees_team_figures
+from sources.models import LeadSource
+from stages.models import Pipeline, Stage
+from teams.models import Team, User
+
+OPEN = Opportunity.Status.OPEN
+WON = Opportunity.Status.WON
+LOST = Opportunity.Status.LOST
+EXPIRED = Opportunity.Status.EXPIRED
+CLOSED = (WON, LOST, EXPIRED)
+CENT = Decimal("0.01")
+ZERO = Value(0)
+FORECAST_MONTHS = 6
+
+
+@dataclass(frozen=True)
+class Report:
+    start: datetime.date
+    end: datetime.date
+    rows: list[dict]
+    totals: dict
+    extra: dict = field(default_factory=dict)
+
+
+# --- small helpers (no arithmetic on figures here) ----------------------------------------
+
+
+def _money(cents) -> Decimal | None:
+    """Integer cents (an int, or a whole Decimal from PostgreSQL's SUM) → an exact Decimal."""
+    return None if cents is None else Decimal(cents).scaleb(-2)
+
+
+def _person_fields(prefix: str) -> tuple[str, ...]:
+    return (f"{prefix}username", f"{prefix}first_name", f"{prefix}last_name")
+
+
+def _person_name(row: dict, prefix: str) -> str:
+    if row.get(f"{prefix}username") is None:
+        return _("Unassigned")
+    full = f"{row[f'{prefix}first_name']} {row[f'{prefix}last_name']}".strip()
+    return full or row[f"{prefix}username"]
+
+
+def _money_sum(expression, **filter_kwargs):
+    return Rounded(Coalesce(Sum(expression, **filter_kwargs), ZERO), 2)
+
+
+def _weighted_sum(**filter_kwargs):
+    """Σ amount in CNY × probability / 100 (weighted pipeline), rounded once at the end."""
+    return Rounded(Coalesce(Sum(F("amount_base") * F("probability"), **filter_kwargs), ZERO) / Value(100), 2)
+
+
+# --- incentive policy -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Policy:
+    effective_from: datetime.date | None
+    base_cents: int
+    new_customer_cents: int
+    new_product_cents: int
+    currency: str
+
+
+# Until an admin records a policy: 1000 CNY × difficulty, no bonuses (the model's defaults).
+DEFAULT_POLICY = _Policy(None, 100000, 0, 0, "CNY")
+
+
+def _policies() -> list[_Policy]:
+    """Every policy, latest first (a handful of rows: one query)."""
+    return [
+        _Policy(day, int(base * 100), int(customer * 100), int(product * 100), currency)
+        for day, base, customer, product, currency in IncentivePolicy.objects.order_by("-effective_from").values_list(
+            "effective_from", "base_reward", "new_customer_bonus", "new_product_bonus", "currency"
+        )
+    ]
+
+
+def _policy_value(policies: list[_Policy], attr: str, moment: str):
+    """The policy figure in force at ``moment`` (a CASE over the policies' start instants)."""
+    whens = [
+        When(**{f"{moment}__gte": company_midnight(policy.effective_from)}, then=Value(getattr(policy, attr)))
+        for policy in policies
+    ]
+    default = Value(getattr(DEFAULT_POLICY, attr))
+    return Case(*whens, default=default, output_field=BigIntegerField()) if whens else default
+
+
+def _payout_expressions(policies: list[_Policy], *, prefix: str = "opportunity__", moment: str = "at") -> dict:
+    """Integer cents, so the rounding is exact on every database:
+    payout = round_half_up(base × difficulty, 0.01) + new-customer bonus + new-product bonus."""
+    base = _policy_value(policies, "base_cents", moment)
+    difficulty_hundredths = Cast(Round(F(f"{prefix}difficulty") * Value(100)), BigIntegerField())
+    bonus = ExpressionWrapper(
+        _policy_value(policies, "new_customer_cents", moment) * Cast(F(f"{prefix}is_new_customer"), IntegerField())
+        + _policy_value(policies, "new_product_cents", moment) * Cast(F(f"{prefix}is_new_product"), IntegerField()),
+        output_field=BigIntegerField(),
+    )
+    scaled = ExpressionWrapper((base * difficulty_hundredths + Value(50)) / Value(100), output_field=BigIntegerField())
+    return {
+        "base_cents": base,
+        "bonus_cents": bonus,
+        "payout_cents": ExpressionWrapper(scaled + bonus, output_field=BigIntegerField()),
+    }
+
+
+def _policy_currency(policies: list[_Policy]) -> str:
+    return policies[0].currency if policies else DEFAULT_POLICY.currency
+
+
+# --- closing events: won / lost / expired that still stand -----------------------------------
+
+
+def closing_events(*, viewer, period: Period, team: Team | None = None) -> QuerySet[StatusChange]:
+    """Each deal's close (won, lost or expired) that happened in ``period`` and has not been undone
+    by a later reopen — credited to ``StatusChange.owner``, the owner at that moment."""
+    reopened_later = StatusChange.objects.filter(opportunity=OuterRef("opportunity"), to_status=OPEN).filter(
+        Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), pk__gt=OuterRef("pk"))
+    )
+    events = (
+        StatusChange.objects.filter(to_status__in=CLOSED, at__gte=period.start_at, at__lt=period.end_at)
+        .filter(~Exists(reopened_later))
+        .filter(deal_q(viewer, "opportunity__"), credit_q(viewer, "owner", "opportunity__"))
+    )
+    if team is not None:
+        events = events.filter(opportunity__team=team)
+    return events
+
+
+# --- incentives ------------------------------------------------------------------------------
+
+
+def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Report:
+    """Payouts per rep for the deals won in the period, line by line. 2 queries (the policies,
+    then the lines with each rep's and the overall sums as window functions)."""
+    policies = _policies()
+    currency = _policy_currency(policies)
+    pay = _payout_expressions(policies)
+    by_owner = [F("owner")]
+    # Every window sorts the lines the way they are returned, over the whole partition (a full
+    # frame), so the database sorts once.
+    in_order = {"order_by": [F("owner").asc(), F("at").asc(), F("pk").asc()], "frame": RowRange(None, None)}
+    lines = (
+        closing_events(viewer=viewer, period=period, team=team)
+        .filter(to_status=WON)
+        .annotate(
+            base_cents=AsFetched(pay["base_cents"]),
+            bonus_cents=AsFetched(pay["bonus_cents"]),
+            payout_cents=AsFetched(pay["payout_cents"]),
+            owner_won=AsFetched(Window(Count("pk"), partition_by=by_owner, **in_order)),
+            owner_payout_cents=AsFetched(Window(Sum(pay["payout_cents"]), partition_by=by_owner, **in_order)),
+            total_won=AsFetched(Window(Count("pk"), **in_order)),
+            total_payout_cents=AsFetched(Window(Sum(pay["payout_cents"]), **in_order)),
+        )
+        .values_list(
+            "owner",
+            *_person_fields("owner__"),
+            "opportunity",
+            "opportunity__title",
+            "at",
+            "opportunity__difficulty",
+            "base_cents",
+            "bonus_cents",
+            "payout_cents",
+            "owner_won",
+            "owner_payout_cents",
+            "total_won",
+            "total_payout_cents",
+        )
+        .order_by("owner", "at", "pk")  # the window's own order: no second sort of the lines
+    )
+    rows: list[dict] = []
+    totals = {"won": 0, "payout": Decimal("0.00"), "currency": currency}
+    row_lines: list[dict] = []
+    for (
+        owner,
+        username,
+        first_name,
+        last_name,
+        opportunity,
+        title,
+        won_at,
+        difficulty,
+        base,
+        bonus,
+        payout,
+        owner_won,
+        owner_payout,
+        total_won,
+        total_payout,
+    ) in lines:
+        if not rows or rows[-1]["owner"] != owner:
+            row_lines = []
+            rows.append(
+                {
+                    "owner": owner,
+                    "owner_name": _person_name(
+                        {"username": username, "first_name": first_name, "last_name": last_name}, ""
+                    ),
+                    "won": owner_won,
+                    "payout": _money(owner_payout),
+                    "currency": currency,
+                    "lines": row_lines,
+                }
+            )
+            totals.update(won=total_won, payout=_money(total_payout))
+        row_lines.append(
+            {
+                "opportunity": opportunity,
+                "title": title,
+                "won_at": won_at,
+                "base": _money(base),
+                "difficulty": difficulty,
+                "bonus": _money(bonus),
+                "payout": _money(payout),
+            }
+        )
+    rows.sort(key=lambda row: (-row["payout"], row["owner_name"]))  # biggest payout first
+    return Report(period.start, period.end, rows, totals)
+
+
+# --- lead sources ------------------------------------------------------------------------------
+
+
+def _leads(*, viewer, period: Period, team: Team | None, channel: str | None) -> QuerySet[Opportunity]:
+    leads = Opportunity.objects.filter(deal_q(viewer), created_at__gte=period.start_at, created_at__lt=period.end_at)
+    if team is not None:
+        leads = leads.filter(team=team)
+    if channel:
+        leads = leads.filter(source__channel=channel)
+    return leads
+
+
+def _lead_figures(prefix: str = "", partition_by=None) -> dict:
+    """Every lead figure, from the grouped row (``partition_by`` None), or — as windows over the
+    grouped rows — per channel (``partition_by=[channel]``) or in total (``partition_by=[]``).
+    Sums and counts are added up before anything is rounded or divided, so a total is exactly
+    the figure of all its leads, not a sum of rounded parts."""
+
+    def level(aggregate):
+        return aggregate if partition_by is None else Over("SUM", aggregate, partition_by=partition_by)
+
+    won, lost, expired, is_open = Q(status=WON), Q(status=LOST), Q(status=EXPIRED), Q(status=OPEN)
+    leads = level(Count("pk"))
+    won_n = level(Count("pk", filter=won))
+    closed_n = level(Count("pk", filter=won | lost | expired))
+    cycle = DaysBetween("created_at", "closed_at")
+    cost = Rounded(level(PerGroup(_source_cost("source__"))), 2)
+    won_amount = Rounded(Coalesce(level(Sum("amount_base", filter=won)), ZERO), 2)
+    figures = {
+        "leads": leads,
+        "open": level(Count("pk", filter=is_open)),
+        "won": won_n,
+        "lost": level(Count("pk", filter=lost)),
+        "expired": level(Count("pk", filter=expired)),
+        "conversion_rate": ratio(won_n, leads),
+        "win_rate": ratio(won_n, closed_n),
+        "won_amount": won_amount,
+        "weighted_pipeline": Rounded(
+            Coalesce(level(Sum(F("amount_base") * F("probability"), filter=is_open)), ZERO) / Value(100), 2
+        ),
+        # every won deal has closed_at, so its cycle count is the won count
+        "avg_cycle_days": Rounded(level(Sum(cycle, filter=won)) / NullIf(won_n, ZERO), 1),
+        "cost": cost,
+        "cost_per_lead": ratio(cost, leads, 2),
+        "cost_per_win": ratio(cost, won_n, 2),
+        "roi": ratio(won_amount - cost, cost, 4),
+    }
+    return {f"{prefix}{key}": value for key, value in figures.items()}
+
+
+def _source_cost(prefix: str = ""):
+    """Money + person-days × day rate, in CNY."""
+    return F(f"{prefix}cost_money") + F(f"{prefix}manpower_days") * F(f"{prefix}day_rate")
+
+
+LEAD_FIGURES = (
+    "leads",
+    "open",
+    "won",
+    "lost",
+    "expired",
+    "conversion_rate",
+    "win_rate",
+    "won_amount",
+    "weighted_pipeline",
+    "avg_cycle_days",
+    "cost",
+    "cost_per_lead",
+    "cost_per_win",
+    "roi",
+)
+EMPTY_LEAD_TOTALS = {
+    "leads": 0,
+    "open": 0,
+    "won": 0,
+    "lost": 0,
+    "expired": 0,
+    "conversion_rate": None,
+    "win_rate": None,
+    "won_amount": Decimal("0.00"),
+    "weighted_pipeline": Decimal("0.00"),
+    "avg_cycle_days": None,
+    "cost": Decimal("0.00"),
+    "cost_per_lead": None,
+    "cost_per_win": None,
+    "roi": None,
+}
+
+
+def report_sources(*, viewer, period: Period, team: Team | None = None, channel: str | None = None) -> Report:
+    """Leads created in the period per source, with per-channel and overall figures from the same
+    GROUP BY (window sums over its rows). 1 query.
+
+    A source's cost is counted in full in any period in which it has at least one lead the viewer
+    sees (docs/REPORTS.md says why)."""
+    leads = _leads(viewer=viewer, period=period, team=team, channel=channel)
+    rows = list(
+        leads.values(
+            "source",
+            "source__name",
+            "source__channel",
+            "source__cost_money",
+            "source__manpower_days",
+            "source__day_rate",
+        )
+        .annotate(**_lead_figures())
+        .annotate(**_lead_figures("channel__", partition_by=[F("source__channel")]))
+        .annotate(**_lead_figures("total__", partition_by=[]))
+        .order_by("source__channel", "source__name", "source")
+    )
+    channel_names = dict(LeadSource.Channel.choices)
+
+    def label(code: str) -> str:
+        return str(channel_names.get(code, code))
+
+    per_source = [
+        {
+            "source": row["source"],
+            "name": row["source__name"],
+            "channel": row["source__channel"],
+            "channel_name": label(row["source__channel"]),
+            **{key: row[key] for key in LEAD_FIGURES},
+        }
+        for row in rows
+    ]
+    first_of_channel = {row["source__channel"]: row for row in reversed(rows)}
+    channels = [
+        {"channel": code, "channel_name": label(code), **{key: row[f"channel__{key}"] for key in LEAD_FIGURES}}
+        for code, row in sorted(first_of_channel.items())
+    ]
+    totals = {key: rows[0][f"total__{key}"] for key in LEAD_FIGURES} if rows else dict(EMPTY_LEAD_TOTALS)
+    return Report(period.start, period.end, per_source, totals, {"channels": channels})
+
+
+# --- expiries ------------------------------------------------------------------------------------
+
+
+def report_expired(*, viewer, period: Period, team: Team | None = None) -> Report:
+    """Per rep: deals expired in the period (count, amount, list), their close-date pushes, and the
+    share of the rep's closes in the period that were expiries. 2 queries: the reps' figures with
+    the totals as window sums over them, and the expired deals."""
+    events = closing_events(viewer=viewer, period=period, team=team)
+    is_expired = Q(to_status=EXPIRED)
+    amount, pushes = F("opportunity__amount_base"), F("opportunity__close_date_pushes")
+
+    def figures(prefix: str, level) -> dict:
+        closed, expired = level(Count("pk")), level(Count("pk", filter=is_expired))
+        return {
+            f"{prefix}closed": closed,
+            f"{prefix}expired": expired,
+            f"{prefix}expired_amount": Rounded(Coalesce(level(Sum(amount, filter=is_expired)), ZERO), 2),
+            f"{prefix}pushes": Coalesce(level(Sum(pushes, filter=is_expired)), ZERO),
+            f"{prefix}expired_share": ratio(expired, closed),
+        }
+
+    keys = ("closed", "expired", "expired_amount", "pushes", "expired_share")
+    grouped = list(
+        events.values("owner", *_person_fields("owner__"))
+        .annotate(**figures("", lambda aggregate: aggregate))
+        .annotate(**figures("total_", lambda aggregate: Over("SUM", aggregate)))
+        .order_by("-expired", "-expired_amount", "owner__username", "owner")
+    )
+    lines = (
+        events.filter(is_expired)
+        .values_list(
+            "owner",
+            "opportunity",
+            "opportunity__title",
+            "at",
+            "opportunity__expected_close_date",
+            "opportunity__amount_base",
+            "opportunity__close_date_pushes",
+            "opportunity__last_activity_at",
+        )
+        .order_by("owner", "at", "pk")
+    )
+    lines_by_owner: dict[int | None, list[dict]] = {}
+    for owner, opportunity, title, expired_at, close_date, line_amount, line_pushes, last_activity in lines:
+        lines_by_owner.setdefault(owner, []).append(
+            {
+                "opportunity": opportunity,
+                "title": title,
+                "expired_at": expired_at,
+                "expected_close_date": close_date,
+                "amount": line_amount,
+                "pushes": line_pushes,
+                "last_activity_at": last_activity,
+            }
+        )
+    rows = [
+        {
+            "owner": row["owner"],
+            "owner_name": _person_name(row, "owner__"),
+            **{key: row[key] for key in keys},
+            "lines": lines_by_owner.get(row["owner"], []),
+        }
+        for row in grouped
+    ]
+    totals = (
+        {key: grouped[0][f"total_{key}"] for key in keys}
+        if grouped
+        else {"closed": 0, "expired": 0, "expired_amount": Decimal("0.00"), "pushes": 0, "expired_share": None}
+    )
+    return Report(period.start, period.end, rows, totals)
+
+
+# --- pipeline and forecast ----------------------------------------------------------------------
+
+
+def _open_deals(*, viewer, team: Team | None, pipeline: Pipeline | None) -> QuerySet[Opportunity]:
+    deals = Opportunity.objects.filter(deal_q(viewer), status=OPEN)
+    if team is not None:
+        deals = deals.filter(team=team)
+    if pipeline is not None:
+        deals = deals.filter(pipeline=pipeline)
+    return deals
+
+
+def _open_measures() -> dict:
+    """Per group, and the overall totals as window sums over the groups (same query)."""
+    total = lambda aggregate: Over("SUM", aggregate)  # noqa: E731
+    return {
+        "count": Count("pk"),
+        "amount": _money_sum("amount_base"),
+        "weighted": _weighted_sum(),
+        "total_count": total(Count("pk")),
+        "total_amount": Rounded(Coalesce(total(Sum("amount_base")), ZERO), 2),
+        "total_weighted": Rounded(Coalesce(total(Sum(F("amount_base") * F("probability"))), ZERO) / Value(100), 2),
+    }
+
+
+def _open_totals(groups: dict) -> dict:
+    first = next(iter(groups.values()), None)
+    if first is None:
+        return {"count": 0, "amount": Decimal("0.00"), "weighted": Decimal("0.00")}
+    return {"count": first["total_count"], "amount": first["total_amount"], "weighted": first["total_weighted"]}
+
+
+def report_pipeline(*, viewer, team: Team | None = None, pipeline: Pipeline | None = None) -> Report:
+    """Open deals now, per stage: count, amount (CNY) and weighted amount.
+    Every open stage of the active pipelines is listed, empty ones with zeros. 2 queries."""
+    deals = _open_deals(viewer=viewer, team=team, pipeline=pipeline)
+    stages = Stage.objects.filter(kind=Stage.Kind.OPEN).filter(
+        Q(pipeline__is_active=True) | Q(pk__in=deals.values("stage"))
+    )
+    if pipeline is not None:
+        stages = stages.filter(pipeline=pipeline)
+    stages = stages.order_by("pipeline__order", "pipeline__name", "order", "pk").values(
+        "pk", "name", "pipeline", "pipeline__name"
+    )
+    per_stage = {row["stage"]: row for row in deals.values("stage").annotate(**_open_measures()).order_by()}
+    totals = _open_totals(per_stage)
+    zero = Decimal("0.00")
+    rows = []
+    for stage in stages:
+        figures = per_stage.get(stage["pk"], {"count": 0, "amount": zero, "weighted": zero})
+        rows.append(
+            {
+                "stage": stage["pk"],
+                "name": stage["name"],
+                "pipeline": stage["pipeline"],
+                "pipeline_name": stage["pipeline__name"],
+                "count": figures["count"],
+                "amount": figures["amount"],
+                "weighted": figures["weighted"],
+            }
+        )
+    today = company_today()
+    return Report(today, today, rows, totals)
+
+
+def forecast_buckets(today: datetime.date) -> list[tuple[str, datetime.date | None, datetime.date | None]]:
+    """(key, first day, last day): slipped deals, this month and the next five, then later."""
+    months = [month_start(today, offset) for offset in range(FORECAST_MONTHS + 1)]
+    buckets: list[tuple[str, datetime.date | None, datetime.date | None]] = [
+        ("overdue", None, today - datetime.timedelta(days=1))
+    ]
+    for first, following in zip(months, months[1:], strict=False):
+        buckets.append((first.strftime("%Y-%m"), max(first, today), following - datetime.timedelta(days=1)))
+    buckets.append(("later", months[-1], None))
+    return buckets
+
+
+def report_forecast(*, viewer, team: Team | None = None, pipeline: Pipeline | None = None) -> Report:
+    """Open deals by expected close month: weighted amount for this month and the next five, deals
+    whose date has already passed (slipped, not yet expired) in their own bucket, and the rest in
+    "later" — so the buckets add up to the pipeline. 1 query."""
+    today = company_today()
+    buckets = forecast_buckets(today)
+    whens = [When(expected_close_date__lt=today, then=Value("overdue"))]
+    whens += [When(expected_close_date__lte=last, then=Value(key)) for key, _first, last in buckets[1:-1]]
+    deals = _open_deals(viewer=viewer, team=team, pipeline=pipeline).annotate(
+        bucket=Case(*whens, default=Value("later"), output_field=CharField())
+    )
+    per_bucket = {row["bucket"]: row for row in deals.values("bucket").annotate(**_open_measures()).order_by()}
+    totals = _open_totals(per_bucket)
+    zero = Decimal("0.00")
+    rows = []
+    for key, first, last in buckets:
+        figures = per_bucket.get(key, {"count": 0, "amount": zero, "weighted": zero})
+        rows.append(
+            {
+                "bucket": key,
+                "first_day": first,
+                "last_day": last,
+                "count": figures["count"],
+                "amount": figures["amount"],
+                "weighted": figures["weighted"],
+            }
+        )
+    return Report(buckets[1][1], buckets[-2][2], rows, totals)
+
+
+# --- funnel and stage time ---------------------------------------------------------------------
+
+
+def default_pipeline() -> Pipeline | None:
+    return Pipeline.objects.filter(is_active=True).order_by("order", "name").first()
+
+
+def report_funnel(*, viewer, period: Period, pipeline: Pipeline | None = None, team: Team | None = None) -> Report:
+    """Deals created in the period in one pipeline: how many reached each stage (entered it or a
+    later one), conversion to the next stage, and the average and median days spent in each
+    stage (completed stays). 4 queries (3 when a pipeline is given)."""
+    pipeline = pipeline or default_pipeline()
+    if pipeline is None:
+        return Report(period.start, period.end, [], {"deals": 0}, {"pipeline": None})
+    stages = list(pipeline.stages.exclude(kind=Stage.Kind.LOST).order_by("order", "pk").values("pk", "name", "kind"))
+    cohort = Opportunity.objects.filter(
+        deal_q(viewer), pipeline=pipeline, created_at__gte=period.start_at, created_at__lt=period.end_at
+    )
+    if team is not None:
+        cohort = cohort.filter(team=team)
+
+    # How far each deal got: the highest position among the funnel stages it ever entered.
+    position = Case(
+        *[When(stage_changes__to_stage=stage["pk"], then=Value(index)) for index, stage in enumerate(stages)],
+        default=None,
+        output_field=IntegerField(),
+    )
+    reached = {f"reached_{i}": Count("pk", filter=Q(furthest__gte=i)) for i in range(len(stages))}
+    conversion = {
+        f"conversion_{i}": ratio(Count("pk", filter=Q(furthest__gte=i + 1)), Count("pk", filter=Q(furthest__gte=i)))
+        for i in range(len(stages) - 1)
+    }
+    counts = (
+        cohort.annotate(furthest=Max(position)).aggregate(deals=Count("pk"), **reached, **conversion)
+        if stages
+        else {"deals": 0}
+    )
+
+    # Stays: from entering a stage to the next stage change of the same deal.
+    stays = StageChange.objects.filter(
+        deal_q(viewer, "opportunity__"),
+        opportunity__pipeline=pipeline,
+        opportunity__created_at__gte=period.start_at,
+        opportunity__created_at__lt=period.end_at,
+    )
+    if team is not None:
+        stays = stays.filter(opportunity__team=team)
+    stays = stays.annotate(
+        left_at=Window(Lead("at"), partition_by=[F("opportunity_id")], order_by=[F("at").asc(), F("pk").asc()]),
+    )
+    days = DaysBetween("at", "left_at")
+    time_aggregates = {}
+    for i, stage in enumerate(stages):
+        if stage["kind"] != Stage.Kind.OPEN:
+            continue  # the won stage ends the funnel: time "in" it is not a stay
+        completed = Q(to_stage=stage["pk"], left_at__isnull=False)
+        time_aggregates[f"stays_{i}"] = Count("pk", filter=completed)
+        time_aggregates[f"avg_days_{i}"] = Rounded(Avg(days, filter=completed), 1)
+        time_aggregates[f"median_days_{i}"] = Rounded(Median(days, filter=completed), 1)
+    times = stays.aggregate(**time_aggregates) if stages else {}
+
+    rows = [
+        {
+            "stage": stage["pk"],
+            "name": stage["name"],
+            "kind": stage["kind"],
+            "reached": counts[f"reached_{i}"],
+            "conversion_to_next": counts.get(f"conversion_{i}"),
+            "stays": times.get(f"stays_{i}"),
+            "avg_days": times.get(f"avg_days_{i}"),
+            "median_days": times.get(f"median_days_{i}"),
+        }
+        for i, stage in enumerate(stages)
+    ]
+    won = next((row["reached"] for row in rows if row["kind"] == Stage.Kind.WON), 0)
+    totals = {"deals": counts["deals"], "won": won}
+    return Report(period.start, period.end, rows, totals, {"pipeline": {"id": pipeline.pk, "name": pipeline.name}})
+
+
+# --- rep scorecard ---------------------------------------------------------------------------
+
+
+def report_scorecard(*, viewer, period: Period, team: Team | None = None) -> Report:
+    """Per rep: open deals now; won, lost and expired in the period (standing closes credited to
+    the owner at the time); win rate; average cycle of the deals won; payout (the same figure as
+    the incentives report); last activity they logged. 5 queries (6 for a manager): the policies,
+    closes, open deals and activities per rep (each with its totals as window functions), people."""
+    policies = _policies()
+    currency = _policy_currency(policies)
+    payout_cents = _payout_expressions(policies)["payout_cents"]
+    events = closing_events(viewer=viewer, period=period, team=team)
+    won = Q(to_status=WON)
+    cycle = DaysBetween("opportunity__created_at", "at")
+
+    def close_figures(prefix: str, level) -> dict:
+        won_n = level(Count("pk", filter=won))
+        return {
+            f"{prefix}won": won_n,
+            f"{prefix}lost": level(Count("pk", filter=Q(to_status=LOST))),
+            f"{prefix}expired": level(Count("pk", filter=Q(to_status=EXPIRED))),
+            # Every standing close is won, lost or expired, so the win rate is won ÷ all closes.
+            f"{prefix}win_rate": ratio(won_n, level(Count("pk"))),
+            f"{prefix}avg_cycle_days": Rounded(
+                level(Sum(cycle, filter=won)) / NullIf(level(Count(cycle, filter=won)), ZERO), 1
+            ),
+            f"{prefix}payout_cents": Coalesce(level(Sum(payout_cents, filter=won)), ZERO),
+        }
+
+    def total(aggregate, function="SUM"):
+        return Over(function, aggregate)
+
+    open_deals = Opportunity.objects.filter(deal_q(viewer), credit_q(viewer, "owner"), status=OPEN, owner__isnull=False)
+    activities = Activity.objects.filter(deal_q(viewer, "opportunity__"), credit_q(viewer, "author", "opportunity__"))
+    if team is not None:
+        open_deals = open_deals.filter(team=team)
+        activities = activities.filter(opportunity__team=team)
+
+    closes = {
+        row["owner"]: row
+        for row in events.values("owner")
+        .annotate(**close_figures("", lambda a: a), **close_figures("total_", total))
+        .order_by()
+    }
+    opens = {
+        row["owner"]: row
+        for row in open_deals.values("owner").annotate(n=Count("pk"), total=total(Count("pk"))).order_by()
+    }
+    last = {
+        row["author"]: row
+        for row in activities.values("author")
+        .annotate(last=Max("occurred_at"), total=total(Max("occurred_at"), "MAX"))
+        .order_by()
+    }
+    first_close = next(iter(closes.values()), None)
+    first_open = next(iter(opens.values()), None)
+    first_last = next(iter(last.values()), None)
+
+    # Rows: everyone with a figure, plus (for managers) every member of their teams, idle or not.
+    ids = {*closes, *opens, *last} - {None}
+    if viewer_sees_team_figures(viewer):
+        members = team.members.all() if team is not None else User.objects.filter(teams__in=_viewer_teams(viewer))
+        people = User.objects.filter(Q(pk__in=ids) | Q(pk__in=members.values("pk")))
+    else:
+        people = User.objects.filter(pk=viewer.pk)
+    people = people.order_by("username").values("pk", *_person_fields(""))
+
+    rows = []
+    for person in people:
+        close = closes.get(person["pk"], {})
+        rows.append(
+            {
+                "owner": person["pk"],
+                "owner_name": _person_name(person, ""),
+                "open": opens.get(person["pk"], {}).get("n", 0),
+                "won": close.get("won", 0),
+                "lost": close.get("lost", 0),
+                "expired": close.get("expired", 0),
+                "win_rate": close.get("win_rate"),
+                "avg_cycle_days": close.get("avg_cycle_days"),
+                "payout": _money(close.get("payout_cents", 0)),
+                "currency": currency,
+                "last_activity_at": last.get(person["pk"], {}).get("last"),
+            }
+        )
+    totals = {
+        "open": first_open["total"] if first_open else 0,
+        "won": first_close["total_won"] if first_close else 0,
+        "lost": first_close["total_lost"] if first_close else 0,
+        "expired": first_close["total_expired"] if first_close else 0,
+        "win_rate": first_close["total_win_rate"] if first_close else None,
+        "avg_cycle_days": first_close["total_avg_cycle_days"] if first_close else None,
+        "payout": _money(first_close["total_payout_cents"] if first_close else 0),
+        "currency": currency,
+        "last_activity_at": first_last["total"] if first_last else None,
+    }
+    return Report(period.start, period.end, rows, totals)
+
+
+def _viewer_teams(viewer) -> QuerySet[Team]:
+    return Team.objects.all() if viewer.is_crm_admin else Team.objects.filter(managers=viewer)
+
+
+__all__ = [
+    "Report",
+    "closing_events",
+    "forecast_buckets",
+    "report_expired",
+    "report_forecast",
+    "report_funnel",
+    "report_incentives",
+    "report_pipeline",
+    "report_scorecard",
+    "report_sources",
+]
