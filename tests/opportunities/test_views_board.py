@@ -518,3 +518,24 @@ def test_it_answers_a_refusal_on_the_page_with_422_for_htmx(client, in_quote, re
     response = client.post(move_url(in_quote), {"stage": stages["New"].pk, "context": "detail"}, headers=HTMX)
     assert response.status_code == 422
     assert "reopen it first" in response.content.decode()
+
+
+def test_it_asks_for_the_evidence_in_chinese_too(client, in_sample, rep, stages):
+    """The dialog reads the service's own sentences in the active language to know what to ask."""
+    client.force_login(rep)
+    response = client.post(
+        move_url(in_sample),
+        {"stage": stages["Quote"].pk, "version": in_sample.version, "context": "board"},
+        headers={**HTMX, "Accept-Language": "zh-hans"},
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "快递单号" in html and "Tracking number" not in html
+    assert 'type="file"' in html and 'name="tracking_number"' in html
+    assert set(response.context["dialog"].fields) >= {"files", "tracking_number"}
+
+
+def test_it_shows_the_board_in_chinese(client, rep, deal):
+    client.force_login(rep)
+    html = client.get(board_url(), headers={"Accept-Language": "zh-hans"}).content.decode()
+    assert "销售看板" in html and "Pipeline board" not in html
