@@ -77,7 +77,9 @@ def test_it_moves_from_the_stage_path_after_asking_for_the_evidence(
     dialog = page.locator("dialog#move-dialog")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("Enter a courier tracking number")
-    dialog.locator("input[type=file]").set_input_files({"name": "s.png", "mimeType": "image/png", "buffer": png_bytes()})
+    dialog.locator("input[type=file]").set_input_files(
+        {"name": "s.png", "mimeType": "image/png", "buffer": png_bytes()}
+    )
     dialog.locator("input[name=tracking_number]").fill("SF777")
     dialog.locator("button[type=submit]").click()
     expect(page.locator(".stage-path .step-current")).to_contain_text("Quote")
