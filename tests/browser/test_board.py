@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from crm.dates import company_today
 from opportunities.models import Activity, Opportunity
+from opportunities.selectors_board import BOARD_PAGE_SIZE
 from opportunities.services import opportunity_create, opportunity_move_stage, opportunity_update
 from tests.factories import png_bytes
 
@@ -142,3 +143,19 @@ def test_it_asks_for_the_lost_reason_when_dropped_on_lost(
     expect(dialog).to_be_hidden()
     expect(page.locator(f"#opp-{deal.pk}")).to_have_count(0)
     assert Opportunity.objects.get(pk=deal.pk).status == Opportunity.Status.LOST
+
+
+def test_it_loads_more_cards_of_a_column(login, live_server, rep, stages, pipeline, make_deal):
+    for day in range(BOARD_PAGE_SIZE + 3):
+        make_deal(
+            owner=rep, title=f"Lead {day:02d}", expected_close_date=company_today() + datetime.timedelta(days=day)
+        )
+    page = login(rep)
+    open_board(page, live_server, pipeline)
+    cards = column(page, stages["New"]).locator(".opp-card")
+    expect(cards).to_have_count(BOARD_PAGE_SIZE)
+    more = page.locator(f"#more-{stages['New'].pk} button")
+    more.click()
+    expect(cards).to_have_count(BOARD_PAGE_SIZE + 3)
+    expect(cards.last).to_contain_text(f"Lead {BOARD_PAGE_SIZE + 2:02d}")
+    expect(more).to_have_count(0)  # nothing more to load
