@@ -8,7 +8,8 @@ Run against a server with demo data, e.g.::
     python docs/screenshots/board_screenshots.py http://127.0.0.1:8765 --password x
 
 Writes board-1440.png, board-360.png, opportunity-1440.png and opportunity-360.png next to this
-file. Uses Debian's Chromium (``CHROMIUM_PATH``, default /usr/bin/chromium) through Playwright.
+file. Uses Debian's Chromium (``CHROMIUM_PATH``, default /usr/bin/chromium) through Playwright;
+Chinese text needs a CJK font on the machine (``apt-get install fonts-wqy-microhei``).
 """
 
 import argparse
