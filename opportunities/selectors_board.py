@@ -1,0 +1,163 @@
+"""Reads of the Kanban board: pipelines, per-stage figures and cards.
+
+Every read starts from ``Opportunity.objects.visible_to(user)`` and narrows it with the list's
+FilterSet, so the board shows exactly what the list and the API would. The number of queries
+is fixed (one for the figures of every column, one for the first cards of every column), however
+many deals a pipeline holds: cards are paged per column by a keyset cursor (close date, id).
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
+from django.http import QueryDict
+
+from opportunities.filtersets import OpportunityFilterSet
+from opportunities.models import Opportunity
+from stages.models import Pipeline, Stage
+
+BOARD_PAGE_SIZE = 20
+# The list filters that make sense on a board (whose columns are the stages of one pipeline).
+BOARD_FILTERS = ("owner", "team", "unassigned", "source")
+CARD_ORDER = ("expected_close_date", "pk")
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class BoardColumn:
+    stage: Stage
+    count: int = 0
+    total: Decimal = ZERO
+    weighted: Decimal = ZERO
+    cards: list[Opportunity] = field(default_factory=list)
+
+    @property
+    def has_more(self) -> bool:
+        return self.count > len(self.cards)
+
+    @property
+    def cursor(self) -> str:
+        return board_cursor(self.cards[-1]) if self.cards else ""
+
+
+def board_pipelines(*, user) -> list[Pipeline]:
+    """Active pipelines in order, each with ``has_deals``: whether ``user`` sees an open deal in it."""
+    visible_open = Opportunity.objects.visible_to(user).filter(status=Opportunity.Status.OPEN, pipeline=OuterRef("pk"))
+    return list(
+        Pipeline.objects.filter(is_active=True).annotate(has_deals=Exists(visible_open)).order_by("order", "name")
+    )
+
+
+def board_pipeline_choose(*, pipelines: list[Pipeline], pipeline_id: int | None) -> Pipeline | None:
+    """The pipeline asked for, else the first one with deals the user sees, else the first one."""
+    if pipeline_id is not None:
+        return next((pipeline for pipeline in pipelines if pipeline.pk == pipeline_id), None)
+    return next((pipeline for pipeline in pipelines if pipeline.has_deals), pipelines[0] if pipelines else None)
+
+
+def board_filter_data(params: QueryDict) -> QueryDict:
+    """Only the filters the board applies (a stage or status filter would contradict the columns)."""
+    data = QueryDict(mutable=True)
+    for name in BOARD_FILTERS:
+        value = params.get(name, "").strip()
+        if value:
+            data[name] = value
+    return data
+
+
+def board_opportunities(*, user, pipeline: Pipeline, filters: QueryDict) -> QuerySet[Opportunity]:
+    """The open deals of ``pipeline`` that ``user`` sees, narrowed by the board's filters. A filter
+    value that does not parse (``owner=abc``) is ignored rather than emptying the board."""
+    queryset = Opportunity.objects.visible_to(user).filter(pipeline=pipeline, status=Opportunity.Status.OPEN)
+    filterset = OpportunityFilterSet(data=board_filter_data(filters), queryset=queryset)
+    filterset.is_valid()
+    return filterset.filter_queryset(queryset)
+
+
+def board_columns(*, queryset: QuerySet[Opportunity], stages: list[Stage], page_size: int = BOARD_PAGE_SIZE):
+    """One column per open stage with its count, total and weighted amount (amount in CNY ×
+    probability, summed in SQL) and its first ``page_size`` cards. Two queries."""
+    columns = {stage.pk: BoardColumn(stage=stage) for stage in stages if stage.kind == Stage.Kind.OPEN}
+    for row in board_column_figures(queryset=queryset):
+        column = columns.get(row["stage_id"])
+        if column is not None:
+            column.count, column.total, column.weighted = row["count"], row["total"], row["weighted"]
+    for card in board_first_cards(queryset=queryset, page_size=page_size):
+        column = columns.get(card.stage_id)
+        if column is not None:
+            column.cards.append(card)
+    return list(columns.values())
+
+
+def board_column_figures(*, queryset: QuerySet[Opportunity]) -> list[dict]:
+    """Per stage: count, total (CNY) and weighted total (CNY × probability / 100). One query."""
+    money = DecimalField(max_digits=20, decimal_places=2)
+    rows = (
+        queryset.order_by()
+        .values("stage_id")
+        .annotate(
+            count=Count("pk"),
+            total=Sum("amount_base", output_field=money),
+            weighted_pct=Sum(
+                F("amount_base") * F("probability"), output_field=DecimalField(max_digits=24, decimal_places=2)
+            ),
+        )
+    )
+    return [
+        {
+            "stage_id": row["stage_id"],
+            "count": row["count"],
+            "total": _money(row["total"]),
+            "weighted": _money(None if row["weighted_pct"] is None else Decimal(row["weighted_pct"]) / 100),
+        }
+        for row in rows
+    ]
+
+
+def _money(value) -> Decimal:
+    # SQLite hands sums back as floats; round them to cents like PostgreSQL's numeric does.
+    return ZERO if value is None else Decimal(str(value)).quantize(CENT)
+
+
+def _with_card_relations(queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+    return queryset.select_related("customer", "owner", "stage")
+
+
+def board_first_cards(*, queryset: QuerySet[Opportunity], page_size: int) -> list[Opportunity]:
+    """The first ``page_size`` cards of every stage, in one query (a window function per stage)."""
+    ranked = _with_card_relations(queryset).annotate(
+        column_rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F(name).asc() for name in CARD_ORDER])
+    )
+    return list(ranked.filter(column_rank__lte=page_size).order_by("stage_id", *CARD_ORDER))
+
+
+def board_column_cards(
+    *, queryset: QuerySet[Opportunity], stage: Stage, after: tuple[datetime.date, int] | None, page_size: int
+) -> tuple[list[Opportunity], bool]:
+    """The next cards of one column after the cursor, and whether there are more. One query."""
+    cards = _with_card_relations(queryset).filter(stage=stage)
+    if after is not None:
+        close_date, pk = after
+        cards = cards.filter(Q(expected_close_date__gt=close_date) | Q(expected_close_date=close_date, pk__gt=pk))
+    page = list(cards.order_by(*CARD_ORDER)[: page_size + 1])
+    return page[:page_size], len(page) > page_size
+
+
+def board_cursor(card: Opportunity) -> str:
+    return f"{card.expected_close_date.isoformat()}_{card.pk}"
+
+
+def board_cursor_parse(raw: str) -> tuple[datetime.date, int] | None:
+    """``2026-05-01_123`` → (date, id); anything else raises ValueError."""
+    if not raw:
+        return None
+    day, _sep, pk = raw.partition("_")
+    return datetime.date.fromisoformat(day), int(pk)
+
+
+def board_stage_for(*, stage_id: int) -> Stage:
+    """An open stage of an active pipeline (a column), or Stage.DoesNotExist."""
+    return Stage.objects.select_related("pipeline").get(pk=stage_id, kind=Stage.Kind.OPEN, pipeline__is_active=True)
