@@ -19,8 +19,8 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 
-# Build stage: compiles the translations (gettext is needed here only; the .mo files are not
-# committed) and collects the static files, which whitenoise serves. The secret key exists for
+# Build stage: recompiles the translations (gettext is needed here only; the committed .mo files
+# would do, this keeps them in step with the .po) and collects the static files, which whitenoise serves. The secret key exists for
 # these commands only (settings refuse to load without one when DEBUG is off).
 FROM runtime AS build
 # Debian's current gettext; pinning its version would break the build at its next update.

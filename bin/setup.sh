@@ -45,8 +45,8 @@ install_requirements() {
   echo "$hash" >"$stamp"
 }
 
-# The compiled .mo files are not committed: compile those whose .po is newer (Django skips the
-# rest), so pages, tests and the Docker image all see the same translations.
+# The compiled .mo files are committed; this recompiles any whose .po a developer edited without
+# running bin/translations (Django skips the rest), so pages and tests see the same catalogue.
 compile_translations() {
   if [ -z "$(find "$ROOT" -path "$ROOT/.venv" -prune -o -path "$ROOT/var" -prune -o -name '*.po' -print -quit)" ]; then
     return 0
