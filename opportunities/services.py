@@ -991,7 +991,7 @@ def opportunities_expire_overdue(
                 version=F("version") + 1, updated_at=now,
             )
             # The history rows in one INSERT … SELECT (bulk_create of thousands of objects cost
-            # more than the UPDATE itself; see bench/expire_benchmark.py).
+            # more than the UPDATE itself; see the expiry figure of bench/scale.py).
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"INSERT INTO {history_table} "  # noqa: S608 - names from model meta, values are parameters
