@@ -31,6 +31,7 @@ import json
 import math
 import os
 import platform
+import re
 import secrets
 import statistics
 import subprocess
@@ -220,13 +221,26 @@ def page_cases(ctx: dict) -> list[dict]:
 # --- pages ---------------------------------------------------------------------------------------
 
 
-def _run_statements(statements) -> None:
+def _run_statements(statements) -> list:
+    """Runs every statement, fetching all; returns the first one's rows."""
     from django.db import connection
 
+    first = None
     with connection.cursor() as cursor:
         for sql, params in statements:
             cursor.execute(sql, params)
-            cursor.fetchall()
+            rows = cursor.fetchall()
+            first = rows if first is None else first
+    return first
+
+
+def _shown_ids(case: dict, response) -> list[int] | None:
+    """The ids of the rows a list shows, in order (None for pages that are not a list)."""
+    if case["url"].startswith("/api/opportunities/?") or case["url"] == "/api/opportunities/":
+        return [item["id"] for item in response.json()["results"]]
+    if case["url"].startswith("/opportunities/?") or case["url"] == "/opportunities/":
+        return [int(pk) for pk in re.findall(r'<tr data-id="(\d+)"', response.content.decode())]
+    return None
 
 
 def measure_pages(ctx: dict, *, runs: int, echo=print) -> list[dict]:
@@ -257,6 +271,9 @@ def measure_pages(ctx: dict, *, runs: int, echo=print) -> list[dict]:
         with CaptureQueriesContext(connection) as captured:
             response = get(client, case["url"])
         queries = len(captured)
+        # The floor must fetch what the page shows: for the lists, the same rows in the same order.
+        shown = _shown_ids(case, response)
+        same_rows = None if shown is None else shown == [row[0] for row in _run_statements(case["floor"])]
         page_times = time_ms(lambda client=client, url=case["url"]: get(client, url), runs)
         floor_times = time_ms(lambda statements=case["floor"]: _run_statements(statements), runs)
         # Interleaved with the page, the trivial view's time is measured again, so the floor
@@ -278,6 +295,7 @@ def measure_pages(ctx: dict, *, runs: int, echo=print) -> list[dict]:
             "trivial_ms": round(statistics.median(trivial_times), 2),
             "floor_ms": round(floor_ms, 2),
             "floor_ratio": round(page["median_ms"] / floor_ms, 2),
+            "same_rows": same_rows,
             "target_median_ms": targets["median"],
             "target_p95_ms": targets["p95"],
         }
@@ -286,6 +304,7 @@ def measure_pages(ctx: dict, *, runs: int, echo=print) -> list[dict]:
             and row["p95_ms"] <= targets["p95"]
             and queries <= MAX_QUERIES
             and row["floor_ratio"] <= MAX_FLOOR_RATIO
+            and same_rows is not False
         )
         results.append(row)
         echo(
@@ -602,13 +621,14 @@ def markdown(result: dict) -> str:
         "",
         "### Pages and API",
         "",
-        "| Page | As | Median ms | p95 ms | Queries | Floor ms (SQL + trivial view) | × floor | Target (median / p95) | Met |",
-        "|---|---|---:|---:|---:|---:|---:|---|:-:|",
+        "| Page | As | Median ms | p95 ms | Queries | Floor ms (SQL + trivial view) | × floor | Same rows | Target | Met |",
+        "|---|---|---:|---:|---:|---:|---:|:-:|---|:-:|",
     ]
     for row in result.get("pages", []):
         lines.append(
             f"| {row['page']} | {row['as']} | {row['median_ms']:.1f} | {row['p95_ms']:.1f} | {row['queries']} | "
             f"{row['floor_ms']:.1f} ({row['sql_floor_ms']:.1f} + {row['trivial_ms']:.1f}) | {row['floor_ratio']:.2f} | "
+            f"{ {True: '✓', False: '✗', None: '—'}[row['same_rows']] } | "
             f"≤ {row['target_median_ms']} / {row['target_p95_ms']} ms, ≤ {MAX_QUERIES} queries, ≤ {MAX_FLOOR_RATIO:g}× | "
             f"{'✓' if row['met'] else '✗'} |"
         )
