@@ -287,7 +287,7 @@ def _collect_static(env: dict[str, str]) -> None:
         raise BenchError(f"collectstatic failed:\n{result.stdout}{result.stderr}")
 
 
-def _statuses_by_path(access_log: Path) -> dict[str, Counter]:
+def access_log_statuses(access_log: Path) -> dict[str, Counter]:
     """Status codes per path from gunicorn's access log (its default format)."""
     statuses: dict[str, Counter] = {}
     for match in re.finditer(r'"GET (\S+) HTTP/[\d.]+" (\d{3}) ', access_log.read_text(errors="replace")):
@@ -325,6 +325,8 @@ def check_signed_in_page(*, port: int, path: str, headers: dict[str, str], usern
         location = response_headers.get("Location", "")
         hint = " (the session was not accepted)" if "/accounts/login/" in location else ""
         raise BenchError(f"{path} answered {status} {location}{hint} for {username}, not 200")
+    if not response_headers.get("Content-Type", "").startswith("text/html"):
+        return  # an API answer: without the session it would have been 403, not 200
     html = body.decode("utf-8", errors="replace")
     if 'action="/accounts/logout/"' not in html:
         raise BenchError(f"{path} answered 200 but not as a signed-in page for {username}")
@@ -384,7 +386,7 @@ def measure_throughput(
                     echo(f"{url_path}: {runs[name]['rps']:.1f} req/s, p50 {runs[name]['latency_ms']['p50']} ms")
             # The server has stopped, so its access log is complete. wrk counts 3xx as success;
             # a redirect (say, to the login page) must fail the run, not count as throughput.
-            statuses = _statuses_by_path(workdir / "access.log")
+            statuses = access_log_statuses(workdir / "access.log")
             for url_path in (TRIVIAL_PATH, path):
                 seen = statuses.get(url_path, Counter())
                 if set(seen) != {"200"}:

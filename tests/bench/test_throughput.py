@@ -4,7 +4,13 @@ bench/throughput.py. gunicorn serves the test database, so the data must be comm
 import pytest
 from django.db import connection
 
-from bench.throughput import WrkUnavailable, ensure_wrk, measure_throughput, parse_wrk_output
+from bench.throughput import (
+    WrkUnavailable,
+    access_log_statuses,
+    ensure_wrk,
+    measure_throughput,
+    parse_wrk_output,
+)
 from tests.factories import OpportunityFactory, TeamFactory, UserFactory
 
 WRK_OUTPUT = """\
@@ -40,6 +46,18 @@ def test_it_reads_wrk_output_without_errors():
     parsed = parse_wrk_output(clean)
     assert parsed["non_2xx_3xx"] == 0
     assert set(parsed["socket_errors"].values()) == {0}
+
+
+def test_it_counts_the_statuses_of_each_path_in_the_access_log(tmp_path):
+    """wrk counts a 3xx as a success; the access log is how a redirect under load is caught."""
+    log = tmp_path / "access.log"
+    log.write_text(
+        '127.0.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET /opportunities/ HTTP/1.1" 200 46553 "-" "-"\n'
+        '127.0.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET /opportunities/ HTTP/1.1" 302 0 "-" "-"\n'
+        '127.0.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET /bench/trivial/ HTTP/1.1" 200 2 "-" "-"\n'
+    )
+    statuses = access_log_statuses(log)
+    assert statuses == {"/opportunities/": {"200": 1, "302": 1}, "/bench/trivial/": {"200": 1}}
 
 
 @pytest.fixture
