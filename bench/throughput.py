@@ -101,10 +101,10 @@ def parse_wrk_output(output: str) -> dict:
 
     rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
     requests = re.search(rf"^\s*(\d+) requests in {_DURATION}", output, re.MULTILINE)
-    average = re.search(rf"^\s*Latency\s+{_DURATION}", output, re.MULTILINE)
+    average = re.search(rf"^\s*Latency\s+{_DURATION}\s+{_DURATION}\s+{_DURATION}", output, re.MULTILINE)
     if not (rps and requests and average):
         raise BenchError(f"cannot read wrk's output:\n{output}")
-    latency = {"avg": ms(average)}
+    latency = {"avg": ms(average), "max": ms(average, 5)}
     for match in re.finditer(rf"^\s*(50|75|90|99)(?:\.0+)?%\s+{_DURATION}", output, re.MULTILINE):
         latency[f"p{match.group(1)}"] = ms(match, 2)
     if not {"p50", "p90", "p99"} <= latency.keys():
@@ -148,6 +148,15 @@ def run_wrk(wrk: str, *, url: str, headers: dict[str, str], duration: int, conne
     return parsed
 
 
+def drain(run: dict) -> None:
+    """Wait for the requests wrk left behind. It stops with up to ``connections`` requests
+    queued in gunicorn's listen backlog, and the workers serve them after it has gone: the next
+    run would start behind them (a page's backlog measured as the trivial view's slowness). Each
+    of them waits behind at most that queue, so they are done within about the longest latency
+    wrk saw."""
+    time.sleep(min(run["latency_ms"]["max"] / 1000 * 1.5 + 0.2, 120))
+
+
 # --- the server -------------------------------------------------------------------------------
 
 
@@ -168,7 +177,7 @@ def _database_url() -> str:
     credentials = quote(params["USER"] or "", safe="")
     if params["PASSWORD"]:
         credentials += ":" + quote(params["PASSWORD"], safe="")
-    host = params["HOST"] or "localhost"
+    host = params["HOST"] or ""  # none: libpq's default Unix socket, as in this process
     host = quote(host, safe="") if host.startswith("/") else host  # a Unix socket's folder
     port = f":{params['PORT']}" if params["PORT"] else ""
     options = {key: value for key, value in (params.get("OPTIONS") or {}).items() if isinstance(value, str | int)}
@@ -205,17 +214,16 @@ def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, dict[str, 
         connection.close()
 
 
-def _log_tail(path: Path, lines: int = 30) -> str:
-    if not path.exists():
-        return ""
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+def _log_tail(*paths: Path, lines: int = 30) -> str:
+    text = "".join(path.read_text(errors="replace") for path in paths if path.exists())
+    return "\n".join(text.splitlines()[-lines:])
 
 
 @contextlib.contextmanager
 def gunicorn_server(*, env: dict[str, str], workdir: Path, headers: dict[str, str], echo) -> Iterator[int]:
     """gunicorn with production's gunicorn.conf.py and 2 workers on a free loopback port; yields
     the port once it answers, and stops it — master and workers — whatever happens."""
-    error_log = workdir / "gunicorn.log"
+    error_log, output = workdir / "gunicorn.log", workdir / "gunicorn.out"
     gunicorn = Path(sys.executable).parent / "gunicorn"
     port = _free_port()
     command = [
@@ -231,7 +239,7 @@ def gunicorn_server(*, env: dict[str, str], workdir: Path, headers: dict[str, st
         f"--error-logfile={error_log}",
         "crm.wsgi",
     ]
-    with open(workdir / "gunicorn.out", "wb") as out:
+    with open(output, "wb") as out:
         # A session of its own: the master and its workers form one process group to stop.
         process = subprocess.Popen(  # noqa: S603
             command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
@@ -240,12 +248,16 @@ def gunicorn_server(*, env: dict[str, str], workdir: Path, headers: dict[str, st
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise BenchError(f"gunicorn exited ({process.returncode}) before serving:\n{_log_tail(error_log)}")
+                raise BenchError(
+                    f"gunicorn exited ({process.returncode}) before serving:\n{_log_tail(output, error_log)}"
+                )
             with contextlib.suppress(OSError):
                 if _get(port, TRIVIAL_PATH, headers)[0] == 200:
                     break
             if time.monotonic() > deadline:
-                raise BenchError(f"gunicorn does not answer {TRIVIAL_PATH} within 60 s:\n{_log_tail(error_log)}")
+                raise BenchError(
+                    f"gunicorn does not answer {TRIVIAL_PATH} within 60 s:\n{_log_tail(output, error_log)}"
+                )
             time.sleep(0.25)
         echo(f"gunicorn: {WORKERS} workers on {HOST}:{port} (pid {process.pid})")
         yield port
@@ -373,7 +385,7 @@ def measure_throughput(
                 echo(f"{path}: 200, signed in as {username}")
                 load = {"headers": headers, "connections": connections, "threads": threads}
                 for url_path in (TRIVIAL_PATH, path):
-                    run_wrk(wrk, url=f"http://{HOST}:{port}{url_path}", duration=WARM_UP_SECONDS, **load)
+                    drain(run_wrk(wrk, url=f"http://{HOST}:{port}{url_path}", duration=WARM_UP_SECONDS, **load))
                 echo(f"warmed up ({WARM_UP_SECONDS} s on each); wrk: {connections} connections, {threads} threads")
                 # wrk, gunicorn and PostgreSQL share this machine's cores: anything else running
                 # takes from all three, unevenly. Say so rather than print a figure as if clean.
@@ -383,6 +395,7 @@ def measure_throughput(
                 runs = {}
                 for name, url_path in (("trivial", TRIVIAL_PATH), ("page", path)):
                     runs[name] = run_wrk(wrk, url=f"http://{HOST}:{port}{url_path}", duration=duration, **load)
+                    drain(runs[name])
                     echo(f"{url_path}: {runs[name]['rps']:.1f} req/s, p50 {runs[name]['latency_ms']['p50']} ms")
             # The server has stopped, so its access log is complete. wrk counts 3xx as success;
             # a redirect (say, to the login page) must fail the run, not count as throughput.
@@ -394,6 +407,8 @@ def measure_throughput(
     finally:
         SessionStore(session_key=session_key).delete()
     page, trivial = runs["page"], runs["trivial"]
+    if not trivial["rps"]:
+        raise BenchError("the trivial view served nothing: no ceiling to compare with")
     return {
         "path": path,
         "username": username,

@@ -36,7 +36,14 @@ def test_it_reads_wrk_output():
     parsed = parse_wrk_output(WRK_OUTPUT)
     assert parsed["rps"] == 65.67
     assert parsed["requests"] == 132
-    assert parsed["latency_ms"] == {"avg": 120.5, "p50": 110.0, "p75": 130.0, "p90": 150.0, "p99": 1100.0}
+    assert parsed["latency_ms"] == {
+        "avg": 120.5,
+        "max": 1200.0,
+        "p50": 110.0,
+        "p75": 130.0,
+        "p90": 150.0,
+        "p99": 1100.0,
+    }
     assert parsed["socket_errors"] == {"connect": 0, "read": 0, "write": 0, "timeout": 2}
     assert parsed["non_2xx_3xx"] == 3
 
