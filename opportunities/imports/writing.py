@@ -6,7 +6,8 @@ that stage) — written with one INSERT per table per chunk instead of one per r
 chosen before the insert by the services' own rules (``opportunity_owners_for_new``: the
 round-robin pointer and the fairness of ``opportunity_distribute``; ``opportunity_owner_require``:
 the checks of ``opportunity_assign``), so each deal is written once, with its owner and the
-Assignment row ``opportunity_assign`` would have written for it.
+Assignment row ``opportunity_create`` writes for a deal created with an owner (the reason
+names the import).
 """
 
 from dataclasses import dataclass, field
@@ -167,7 +168,7 @@ def chunk_write(*, job: ImportJob, plans: list[RowPlan], by) -> ChunkResult:
                 "at": now,
                 "from_owner_id": None,
                 "to_owner_id": owner.pk,
-                "from_team_id": job.team_id,
+                "from_team_id": None,
                 "to_team_id": job.team_id,
                 "reason": reason,
             }
