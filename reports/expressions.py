@@ -9,6 +9,7 @@ import statistics
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Aggregate, DecimalField, Func, Value
+from django.db.models.expressions import Col
 from django.db.models.functions import NullIf
 
 DECIMAL = DecimalField(max_digits=30, decimal_places=10)
@@ -46,9 +47,15 @@ class Rounded(Func):
         return [*super().get_db_converters(connection), self._quantize]
 
     def _quantize(self, value, expression, connection):
-        if value is None:
-            return None
-        return Decimal(str(value)).quantize(Decimal(1).scaleb(-self.places), rounding=ROUND_HALF_UP)
+        return as_rounded_decimal(value, self.places)
+
+
+def as_rounded_decimal(value, places: int = 2) -> Decimal | None:
+    """A ``Rounded`` figure as the driver returned it (``AsFetched``) → the Decimal ``Rounded``
+    gives: for a running sum, where only the last line's value is kept, convert just that one."""
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def ratio(numerator, denominator, places: int = 4) -> Rounded:
@@ -162,3 +169,9 @@ class PerGroup(Func):
     template = "%(expressions)s"
     arity = 1
     contains_aggregate = True
+
+    def get_group_by_cols(self):
+        # Group by the columns it reads, not by the expression: PostgreSQL then drops them from
+        # the GROUP BY (they depend on the grouped primary key) and computes the expression once
+        # per group; grouping by the expression computed it for every row.
+        return [column for column in self.get_source_expressions()[0].flatten() if isinstance(column, Col)]

@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 
 from crm.dates import company_today
 from opportunities.models import Activity, Opportunity, StageChange, StatusChange
-from reports.expressions import AsFetched, DaysBetween, Median, Over, PerGroup, Rounded, ratio
+from reports.expressions import AsFetched, DaysBetween, Median, Over, PerGroup, Rounded, as_rounded_decimal, ratio
 from reports.models import IncentivePolicy
 from reports.periods import Period, company_midnight, month_start
 from reports.scope import credit_q, deal_q, viewer_sees_team_figures
@@ -74,6 +74,14 @@ class Report:
 def _money(cents) -> Decimal | None:
     """Integer cents (an int, or a whole Decimal from PostgreSQL's SUM) → an exact Decimal."""
     return None if cents is None else Decimal(cents).scaleb(-2)
+
+
+class _MoneyOnce(dict):
+    """cents → Decimal, each distinct value converted once (for columns with few values)."""
+
+    def __missing__(self, cents):
+        money = self[cents] = _money(cents)
+        return money
 
 
 def _person_fields(prefix: str) -> tuple[str, ...]:
@@ -183,9 +191,16 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
     currency = _policy_currency(policies)
     pay = _payout_expressions(policies)
     by_owner = [F("owner")]
-    # Every window sorts the lines the way they are returned, over the whole partition (a full
-    # frame), so the database sorts once.
-    in_order = {"order_by": [F("owner").asc(), F("at").asc(), F("pk").asc()], "frame": RowRange(None, None)}
+    # Every window sorts the lines the way they are returned, so the database sorts once; and
+    # every window is a running one (up to the current line), so the database streams the lines
+    # instead of holding a whole partition — at a month of wins the overall one spilled to a
+    # temporary file. A rep's figures are on their last line, the overall ones on the very last.
+    in_order = {"order_by": [F("owner").asc(), F("at").asc(), F("pk").asc()], "frame": RowRange(None, 0)}
+
+    def running_sum(expression, **partition):
+        # An integer, not the numeric PostgreSQL's SUM(bigint) returns: cents never overflow it.
+        return Cast(Window(Sum(expression), **partition, **in_order), BigIntegerField())
+
     lines = (
         closing_events(viewer=viewer, period=period, team=team)
         .filter(to_status=WON)
@@ -194,9 +209,9 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
             bonus_cents=AsFetched(pay["bonus_cents"]),
             payout_cents=AsFetched(pay["payout_cents"]),
             owner_won=AsFetched(Window(Count("pk"), partition_by=by_owner, **in_order)),
-            owner_payout_cents=AsFetched(Window(Sum(pay["payout_cents"]), partition_by=by_owner, **in_order)),
+            owner_payout_cents=AsFetched(running_sum(pay["payout_cents"], partition_by=by_owner)),
             total_won=AsFetched(Window(Count("pk"), **in_order)),
-            total_payout_cents=AsFetched(Window(Sum(pay["payout_cents"]), **in_order)),
+            total_payout_cents=AsFetched(running_sum(pay["payout_cents"])),
         )
         .values_list(
             "owner",
@@ -218,6 +233,7 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
     rows: list[dict] = []
     totals = {"won": 0, "payout": Decimal("0.00"), "currency": currency}
     row_lines: list[dict] = []
+    policy_money = _MoneyOnce()  # bases and bonuses: a handful of values, each converted once
     for (
         owner,
         username,
@@ -243,24 +259,29 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
                     "owner_name": _person_name(
                         {"username": username, "first_name": first_name, "last_name": last_name}, ""
                     ),
-                    "won": owner_won,
-                    "payout": _money(owner_payout),
+                    "won": 0,
+                    "payout": 0,
                     "currency": currency,
                     "lines": row_lines,
                 }
             )
-            totals.update(won=total_won, payout=_money(total_payout))
+        # running figures: the last line of a rep (of all) carries the rep's (overall) figures
+        rows[-1]["won"], rows[-1]["payout"] = owner_won, owner_payout
+        totals["won"], totals["payout"] = total_won, total_payout
         row_lines.append(
             {
                 "opportunity": opportunity,
                 "title": title,
                 "won_at": won_at,
-                "base": _money(base),
+                "base": policy_money[base],
                 "difficulty": difficulty,
-                "bonus": _money(bonus),
+                "bonus": policy_money[bonus],
                 "payout": _money(payout),
             }
         )
+    for row in rows:
+        row["payout"] = _money(row["payout"])
+    totals["payout"] = _money(totals["payout"]) if rows else totals["payout"]
     rows.sort(key=lambda row: (-row["payout"], row["owner_name"]))  # biggest payout first
     return Report(period.start, period.end, rows, totals)
 
@@ -268,13 +289,24 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
 # --- lead sources ------------------------------------------------------------------------------
 
 
-def _leads(*, viewer, period: Period, team: Team | None, channel: str | None) -> QuerySet[Opportunity]:
-    leads = Opportunity.objects.filter(deal_q(viewer), created_at__gte=period.start_at, created_at__lt=period.end_at)
+# The report is grouped from the sources' side, joined to their leads: PostgreSQL then groups by
+# the source's primary key alone (its other columns depend on it) instead of by every source
+# column selected — one integer hash key per lead row, as a hand-written GROUP BY source_id has.
+LEAD = "opportunities__"
+
+
+def _sources_with_leads(*, viewer, period: Period, team: Team | None, channel: str | None) -> QuerySet[LeadSource]:
+    """The sources joined to their leads: the opportunities created in the period, in scope. The
+    lead conditions are in one ``filter()`` so they all apply to the one join the figures use."""
+    leads = Q(
+        deal_q(viewer, LEAD), **{f"{LEAD}created_at__gte": period.start_at, f"{LEAD}created_at__lt": period.end_at}
+    )
     if team is not None:
-        leads = leads.filter(team=team)
+        leads &= Q(**{f"{LEAD}team": team})
+    sources = LeadSource.objects.filter(leads)
     if channel:
-        leads = leads.filter(source__channel=channel)
-    return leads
+        sources = sources.filter(channel=channel)
+    return sources
 
 
 def _lead_figures(prefix: str = "", partition_by=None) -> dict:
@@ -286,31 +318,34 @@ def _lead_figures(prefix: str = "", partition_by=None) -> dict:
     def level(aggregate):
         return aggregate if partition_by is None else Over("SUM", aggregate, partition_by=partition_by)
 
-    won, lost, expired, is_open = Q(status=WON), Q(status=LOST), Q(status=EXPIRED), Q(status=OPEN)
-    leads = level(Count("pk"))
-    won_n = level(Count("pk", filter=won))
-    closed_n = level(Count("pk", filter=won | lost | expired))
-    cycle = DaysBetween("created_at", "closed_at")
-    cost = Rounded(level(PerGroup(_source_cost("source__"))), 2)
-    won_amount = Rounded(Coalesce(level(Sum("amount_base", filter=won)), ZERO), 2)
+    def figure(key: str) -> F:
+        # a figure already annotated (earlier in this dict): Django reuses its resolved
+        # expression instead of resolving the same tree again for every ratio that uses it
+        return F(f"{prefix}{key}")
+
+    status = f"{LEAD}status"
+    won, lost, expired = Q(**{status: WON}), Q(**{status: LOST}), Q(**{status: EXPIRED})
+    is_open = Q(**{status: OPEN})
+    lead_id, amount, probability = f"{LEAD}pk", f"{LEAD}amount_base", f"{LEAD}probability"
+    cycle = DaysBetween(f"{LEAD}created_at", f"{LEAD}closed_at")
     figures = {
-        "leads": leads,
-        "open": level(Count("pk", filter=is_open)),
-        "won": won_n,
-        "lost": level(Count("pk", filter=lost)),
-        "expired": level(Count("pk", filter=expired)),
-        "conversion_rate": ratio(won_n, leads),
-        "win_rate": ratio(won_n, closed_n),
-        "won_amount": won_amount,
+        "leads": level(Count(lead_id)),
+        "open": level(Count(lead_id, filter=is_open)),
+        "won": level(Count(lead_id, filter=won)),
+        "lost": level(Count(lead_id, filter=lost)),
+        "expired": level(Count(lead_id, filter=expired)),
+        "conversion_rate": ratio(figure("won"), figure("leads")),
+        "win_rate": ratio(figure("won"), level(Count(lead_id, filter=won | lost | expired))),
+        "won_amount": Rounded(Coalesce(level(Sum(amount, filter=won)), ZERO), 2),
         "weighted_pipeline": Rounded(
-            Coalesce(level(Sum(F("amount_base") * F("probability"), filter=is_open)), ZERO) / Value(100), 2
+            Coalesce(level(Sum(F(amount) * F(probability), filter=is_open)), ZERO) / Value(100), 2
         ),
         # every won deal has closed_at, so its cycle count is the won count
-        "avg_cycle_days": Rounded(level(Sum(cycle, filter=won)) / NullIf(won_n, ZERO), 1),
-        "cost": cost,
-        "cost_per_lead": ratio(cost, leads, 2),
-        "cost_per_win": ratio(cost, won_n, 2),
-        "roi": ratio(won_amount - cost, cost, 4),
+        "avg_cycle_days": Rounded(level(Sum(cycle, filter=won)) / NullIf(figure("won"), ZERO), 1),
+        "cost": Rounded(level(PerGroup(_source_cost())), 2),
+        "cost_per_lead": ratio(figure("cost"), figure("leads"), 2),
+        "cost_per_win": ratio(figure("cost"), figure("won"), 2),
+        "roi": ratio(figure("won_amount") - figure("cost"), figure("cost"), 4),
     }
     return {f"{prefix}{key}": value for key, value in figures.items()}
 
@@ -360,20 +395,13 @@ def report_sources(*, viewer, period: Period, team: Team | None = None, channel:
 
     A source's cost is counted in full in any period in which it has at least one lead the viewer
     sees (docs/REPORTS.md says why)."""
-    leads = _leads(viewer=viewer, period=period, team=team, channel=channel)
+    sources = _sources_with_leads(viewer=viewer, period=period, team=team, channel=channel)
     rows = list(
-        leads.values(
-            "source",
-            "source__name",
-            "source__channel",
-            "source__cost_money",
-            "source__manpower_days",
-            "source__day_rate",
-        )
+        sources.values("pk", "name", "channel", "cost_money", "manpower_days", "day_rate")
         .annotate(**_lead_figures())
-        .annotate(**_lead_figures("channel__", partition_by=[F("source__channel")]))
+        .annotate(**_lead_figures("channel__", partition_by=[F("channel")]))
         .annotate(**_lead_figures("total__", partition_by=[]))
-        .order_by("source__channel", "source__name", "source")
+        .order_by("channel", "name", "pk")
     )
     channel_names = dict(LeadSource.Channel.choices)
 
@@ -382,15 +410,15 @@ def report_sources(*, viewer, period: Period, team: Team | None = None, channel:
 
     per_source = [
         {
-            "source": row["source"],
-            "name": row["source__name"],
-            "channel": row["source__channel"],
-            "channel_name": label(row["source__channel"]),
+            "source": row["pk"],
+            "name": row["name"],
+            "channel": row["channel"],
+            "channel_name": label(row["channel"]),
             **{key: row[key] for key in LEAD_FIGURES},
         }
         for row in rows
     ]
-    first_of_channel = {row["source__channel"]: row for row in reversed(rows)}
+    first_of_channel = {row["channel"]: row for row in reversed(rows)}
     channels = [
         {"channel": code, "channel_name": label(code), **{key: row[f"channel__{key}"] for key in LEAD_FIGURES}}
         for code, row in sorted(first_of_channel.items())
@@ -404,31 +432,47 @@ def report_sources(*, viewer, period: Period, team: Team | None = None, channel:
 
 def report_expired(*, viewer, period: Period, team: Team | None = None) -> Report:
     """Per rep: deals expired in the period (count, amount, list), their close-date pushes, and the
-    share of the rep's closes in the period that were expiries. 2 queries: the reps' figures with
-    the totals as window sums over them, and the expired deals."""
+    share of the rep's closes in the period that were expiries. 2 queries: the reps' counts of
+    closes and expiries (totals as window sums over them), then the expired deals with each rep's
+    and the overall amount and pushes as running sums.
+
+    Only the second query reads the deals: the counts come from the history rows alone, so the
+    deals table is scanned once (for an admin, who has no deal scope to check), not twice."""
     events = closing_events(viewer=viewer, period=period, team=team)
     is_expired = Q(to_status=EXPIRED)
-    amount, pushes = F("opportunity__amount_base"), F("opportunity__close_date_pushes")
 
-    def figures(prefix: str, level) -> dict:
+    def counts(prefix: str, level) -> dict:
         closed, expired = level(Count("pk")), level(Count("pk", filter=is_expired))
         return {
             f"{prefix}closed": closed,
             f"{prefix}expired": expired,
-            f"{prefix}expired_amount": Rounded(Coalesce(level(Sum(amount, filter=is_expired)), ZERO), 2),
-            f"{prefix}pushes": Coalesce(level(Sum(pushes, filter=is_expired)), ZERO),
             f"{prefix}expired_share": ratio(expired, closed),
         }
 
-    keys = ("closed", "expired", "expired_amount", "pushes", "expired_share")
     grouped = list(
         events.values("owner", *_person_fields("owner__"))
-        .annotate(**figures("", lambda aggregate: aggregate))
-        .annotate(**figures("total_", lambda aggregate: Over("SUM", aggregate)))
-        .order_by("-expired", "-expired_amount", "owner__username", "owner")
+        .annotate(**counts("", lambda aggregate: aggregate))
+        .annotate(**counts("total_", lambda aggregate: Over("SUM", aggregate)))
+        .order_by()
     )
+    # Running sums in the lines' own order (one sort, streamed): a rep's last line carries the
+    # rep's amount and pushes, the very last line the overall ones.
+    in_order = {"order_by": [F("owner").asc(), F("at").asc(), F("pk").asc()], "frame": RowRange(None, 0)}
+    amount, pushes = F("opportunity__amount_base"), F("opportunity__close_date_pushes")
+
+    def running(aggregate, **partition):
+        return Window(aggregate, **partition, **in_order)
+
+    by_owner = {"partition_by": [F("owner")]}
     lines = (
         events.filter(is_expired)
+        .annotate(
+            # converted in Python only for the lines kept (as_rounded_decimal below)
+            owner_amount=AsFetched(Rounded(Coalesce(running(Sum(amount), **by_owner), ZERO), 2)),
+            owner_pushes=AsFetched(Cast(running(Sum(pushes), **by_owner), BigIntegerField())),
+            total_amount=AsFetched(Rounded(Coalesce(running(Sum(amount)), ZERO), 2)),
+            total_pushes=AsFetched(Cast(running(Sum(pushes)), BigIntegerField())),
+        )
         .values_list(
             "owner",
             "opportunity",
@@ -438,11 +482,31 @@ def report_expired(*, viewer, period: Period, team: Team | None = None) -> Repor
             "opportunity__amount_base",
             "opportunity__close_date_pushes",
             "opportunity__last_activity_at",
+            "owner_amount",
+            "owner_pushes",
+            "total_amount",
+            "total_pushes",
         )
         .order_by("owner", "at", "pk")
     )
+    zero = Decimal("0.00")
     lines_by_owner: dict[int | None, list[dict]] = {}
-    for owner, opportunity, title, expired_at, close_date, line_amount, line_pushes, last_activity in lines:
+    sums_by_owner: dict[int | None, tuple[Decimal, int]] = {}
+    total_sums = (zero, 0)
+    for (
+        owner,
+        opportunity,
+        title,
+        expired_at,
+        close_date,
+        line_amount,
+        line_pushes,
+        last_activity,
+        owner_amount,
+        owner_pushes,
+        total_amount,
+        total_pushes,
+    ) in lines:
         lines_by_owner.setdefault(owner, []).append(
             {
                 "opportunity": opportunity,
@@ -454,20 +518,43 @@ def report_expired(*, viewer, period: Period, team: Team | None = None) -> Repor
                 "last_activity_at": last_activity,
             }
         )
-    rows = [
-        {
-            "owner": row["owner"],
-            "owner_name": _person_name(row, "owner__"),
-            **{key: row[key] for key in keys},
-            "lines": lines_by_owner.get(row["owner"], []),
-        }
-        for row in grouped
-    ]
-    totals = (
-        {key: grouped[0][f"total_{key}"] for key in keys}
-        if grouped
-        else {"closed": 0, "expired": 0, "expired_amount": Decimal("0.00"), "pushes": 0, "expired_share": None}
-    )
+        sums_by_owner[owner] = (owner_amount, owner_pushes)
+        total_sums = (total_amount, total_pushes)
+    # Most expiries first, then the largest amount, then by username (the unassigned pool last).
+    sort_keys = {}
+    rows = []
+    for row in grouped:
+        expired_amount, row_pushes = sums_by_owner.get(row["owner"], (zero, 0))
+        expired_amount = as_rounded_decimal(expired_amount)
+        username = row["owner__username"]
+        sort_keys[row["owner"]] = (
+            -row["expired"],
+            -expired_amount,
+            username is None,
+            username or "",
+            row["owner"] or 0,
+        )
+        rows.append(
+            {
+                "owner": row["owner"],
+                "owner_name": _person_name(row, "owner__"),
+                "closed": row["closed"],
+                "expired": row["expired"],
+                "expired_amount": expired_amount,
+                "pushes": row_pushes,
+                "expired_share": row["expired_share"],
+                "lines": lines_by_owner.get(row["owner"], []),
+            }
+        )
+    rows.sort(key=lambda row: sort_keys[row["owner"]])
+    first = grouped[0] if grouped else None
+    totals = {
+        "closed": first["total_closed"] if first else 0,
+        "expired": first["total_expired"] if first else 0,
+        "expired_amount": as_rounded_decimal(total_sums[0]),
+        "pushes": total_sums[1],
+        "expired_share": first["total_expired_share"] if first else None,
+    }
     return Report(period.start, period.end, rows, totals)
 
 
