@@ -36,7 +36,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Cast, Coalesce, Lead, NullIf, Round
+from django.db.models.functions import Cast, Coalesce, Lead, NullIf, Round, RowNumber
 from django.utils.translation import gettext as _
 
 from crm.dates import company_today
@@ -74,6 +74,9 @@ class Report:
 def _money(cents) -> Decimal | None:
     """Integer cents (an int, or a whole Decimal from PostgreSQL's SUM) → an exact Decimal."""
     return None if cents is None else Decimal(cents).scaleb(-2)
+
+
+_NOBODY = object()  # not an owner id, nor None (the unassigned pool)
 
 
 class _MoneyOnce(dict):
@@ -208,9 +211,10 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
             base_cents=AsFetched(pay["base_cents"]),
             bonus_cents=AsFetched(pay["bonus_cents"]),
             payout_cents=AsFetched(pay["payout_cents"]),
-            owner_won=AsFetched(Window(Count("pk"), partition_by=by_owner, **in_order)),
+            # the number of the line in the rep's (in all) lines: on the last, the count
+            owner_won=AsFetched(Window(RowNumber(), partition_by=by_owner, **in_order)),
             owner_payout_cents=AsFetched(running_sum(pay["payout_cents"], partition_by=by_owner)),
-            total_won=AsFetched(Window(Count("pk"), **in_order)),
+            total_won=AsFetched(Window(RowNumber(), **in_order)),
             total_payout_cents=AsFetched(running_sum(pay["payout_cents"])),
         )
         .values_list(
@@ -232,8 +236,9 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
     )
     rows: list[dict] = []
     totals = {"won": 0, "payout": Decimal("0.00"), "currency": currency}
-    row_lines: list[dict] = []
-    policy_money = _MoneyOnce()  # bases and bonuses: a handful of values, each converted once
+    # Cents repeat (a few policies × difficulties of two decimals): each value converted once.
+    money = _MoneyOnce()
+    current, row_lines, rep_won, rep_payout, all_won, all_payout = _NOBODY, [], 0, 0, 0, 0
     for (
         owner,
         username,
@@ -251,8 +256,10 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
         total_won,
         total_payout,
     ) in lines:
-        if not rows or rows[-1]["owner"] != owner:
-            row_lines = []
+        if owner != current:
+            if rows:  # the previous rep's last line carried the rep's running figures
+                rows[-1].update(won=rep_won, payout=money[rep_payout])
+            current, row_lines = owner, []
             rows.append(
                 {
                     "owner": owner,
@@ -260,28 +267,26 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
                         {"username": username, "first_name": first_name, "last_name": last_name}, ""
                     ),
                     "won": 0,
-                    "payout": 0,
+                    "payout": None,
                     "currency": currency,
                     "lines": row_lines,
                 }
             )
-        # running figures: the last line of a rep (of all) carries the rep's (overall) figures
-        rows[-1]["won"], rows[-1]["payout"] = owner_won, owner_payout
-        totals["won"], totals["payout"] = total_won, total_payout
         row_lines.append(
             {
                 "opportunity": opportunity,
                 "title": title,
                 "won_at": won_at,
-                "base": policy_money[base],
+                "base": money[base],
                 "difficulty": difficulty,
-                "bonus": policy_money[bonus],
-                "payout": _money(payout),
+                "bonus": money[bonus],
+                "payout": money[payout],
             }
         )
-    for row in rows:
-        row["payout"] = _money(row["payout"])
-    totals["payout"] = _money(totals["payout"]) if rows else totals["payout"]
+        rep_won, rep_payout, all_won, all_payout = owner_won, owner_payout, total_won, total_payout
+    if rows:  # the very last line carries the overall running figures
+        rows[-1].update(won=rep_won, payout=money[rep_payout])
+        totals.update(won=all_won, payout=money[all_payout])
     rows.sort(key=lambda row: (-row["payout"], row["owner_name"]))  # biggest payout first
     return Report(period.start, period.end, rows, totals)
 
