@@ -72,3 +72,19 @@ def test_it_measures_the_reports_on_data_it_did_not_generate(report_scenario, ad
     assert incentives["totals"]["won"] == "5"  # D1, D2, D4, D9, D11
     expired = rows[2]
     assert expired["totals"] == {"expired": "3", "expired_amount": "7000.00"}  # D7, D8, the pool's
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_agrees_with_hand_written_sql_on_the_shared_scale_data_set():
+    """bench/scale.py times the reports on bench/dataset.py's data (20 teams, 5 pipelines, 60
+    sources, many currencies, pooled deals), over a year: the two sides must agree there too."""
+    from bench import dataset
+    from bench.reports_benchmark import measure_reports
+    from crm.dates import company_today
+
+    dataset.generate(3000, echo=lambda *args: None)
+    end = company_today()
+    rows = measure_reports(runs=1, start=end - datetime.timedelta(days=365), end=end, echo=lambda line: None)
+
+    assert len(rows) == 7
+    assert all(row["agree"] for row in rows), [(row["name"], row["totals"], row["sql_totals"]) for row in rows]
