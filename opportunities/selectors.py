@@ -388,10 +388,22 @@ def opportunity_sort_fields(sort: str) -> tuple[str, list]:
         sort = OPPORTUNITY_DEFAULT_SORT
         key = sort.removeprefix("-")
     descending = sort.startswith("-")
-    fields = [
-        F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True) for name in OPPORTUNITY_SORTS[key]
-    ]
+    fields = []
+    for name in OPPORTUNITY_SORTS[key]:
+        # NULLS LAST only where a value can be empty: a plain ORDER BY on a NOT NULL column can
+        # walk an index (created_at, amount …) and stop after one page.
+        nulls_last = True if _sort_path_is_nullable(name) else None
+        fields.append(F(name).desc(nulls_last=nulls_last) if descending else F(name).asc(nulls_last=nulls_last))
     return sort, [*fields, "-pk" if descending else "pk"]
+
+
+def _sort_path_is_nullable(path: str) -> bool:
+    model, nullable = Opportunity, False
+    for part in path.split("__"):
+        field = model._meta.get_field(part)
+        nullable = nullable or field.null
+        model = field.related_model or model
+    return nullable
 
 
 class OpportunityListing:
@@ -411,6 +423,8 @@ class OpportunityListing:
         queryset = self.filterset.qs
         if self.search:
             queryset = queryset.filter(opportunity_search_q(self.search))
+        # What to count: the rows, without the flags, the joins for display or the order.
+        self.count_queryset = queryset.select_related(None).order_by().values("pk")
         flag = {"default": Value(False), "output_field": BooleanField()}
         self.queryset = queryset.annotate(
             is_stale=Case(When(opportunity_stale_q(today=today), then=Value(True)), **flag),
