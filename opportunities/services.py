@@ -572,13 +572,56 @@ def opportunity_distribute(
     Returns {user id: deals given}.
     """
     _require_active(by)
-    if strategy not in DistributionStrategy.ALL:
-        raise ValidationError({"strategy": _("Choose round-robin or least-loaded.")})
+    _require_strategy(strategy)
     team = Team.objects.select_for_update().get(pk=team.pk)
     rows = _lock_many(opportunity_ids)
     _require_manage_teams(by, {row.team_id for row in rows} | {team.pk})
     _require_open_rows(rows)
+    owners = _distribution_plan(
+        team=team, strategy=strategy, reps=reps, count=len(rows), exclude_ids=[row.pk for row in rows]
+    )
+    plan = {row.pk: owner for row, owner in zip(rows, owners, strict=True)}
+    _write_assignments(rows, plan, team=team, by=by, reason=reason)
+    given: dict[int, int] = {}
+    for rep in owners:
+        given[rep.pk] = given.get(rep.pk, 0) + 1
+    return given
 
+
+@transaction.atomic
+def opportunity_owners_for_new(
+    *, team: Team, strategy: str, count: int, by: User, reps: Iterable[User] | None = None
+) -> list[User]:
+    """The owners of ``count`` deals about to be created in ``team``, chosen by the rules of
+    ``opportunity_distribute`` (the round-robin pointer moves on and is saved; least-loaded
+    counts the open deals of each rep now). For creating many deals with their owner already
+    set — the import writes them so, with their Assignment rows, instead of a second pass over
+    rows it has just inserted."""
+    _require_active(by)
+    _require_strategy(strategy)
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    _require_manage_teams(by, {team.pk})
+    return _distribution_plan(team=team, strategy=strategy, reps=reps, count=count, exclude_ids=[])
+
+
+def opportunity_owner_require(*, owner: User, team: Team, by: User) -> None:
+    """Raise unless ``by`` may give deals of ``team`` to ``owner``: the checks of
+    ``opportunity_assign``, for deals about to be created with their owner set."""
+    _require_active(by)
+    _require_manage_teams(by, {team.pk})
+    _check_owner_in_team(owner, team)
+
+
+def _require_strategy(strategy: str) -> None:
+    if strategy not in DistributionStrategy.ALL:
+        raise ValidationError({"strategy": _("Choose round-robin or least-loaded.")})
+
+
+def _distribution_plan(
+    *, team: Team, strategy: str, reps: Iterable[User] | None, count: int, exclude_ids: list[int]
+) -> list[User]:
+    """``count`` owners in order, fair to within one over the team's active reps (or the chosen
+    ones). ``team`` is locked by the caller; round-robin saves its pointer."""
     candidates = list(team.members.filter(is_active=True).order_by("pk"))
     if reps is not None:
         chosen = {rep.pk for rep in reps}
@@ -590,36 +633,30 @@ def opportunity_distribute(
         candidates = [rep for rep in candidates if rep.pk in chosen]
     if not candidates:
         raise ValidationError({"team": _("The team %(team)s has no active members to receive deals.") % {"team": team}})
-
-    plan: dict[int, User] = {}
+    if count == 0:
+        return []
     if strategy == DistributionStrategy.ROUND_ROBIN:
         last_id = team.round_robin_last_id or 0
         start = next((i for i, rep in enumerate(candidates) if rep.pk > last_id), 0)
-        for offset, row in enumerate(rows):
-            plan[row.pk] = candidates[(start + offset) % len(candidates)]
-        team.round_robin_last = plan[rows[-1].pk]
+        owners = [candidates[(start + offset) % len(candidates)] for offset in range(count)]
+        team.round_robin_last = owners[-1]
         team.save(update_fields=["round_robin_last", "updated_at"])
-    else:
-        row_ids = [row.pk for row in rows]
-        loads = dict(
-            Opportunity.objects.filter(status=OPEN, owner__in=candidates)
-            .exclude(pk__in=row_ids)
-            .values("owner")
-            .annotate(n=Count("pk"))
-            .values_list("owner", "n")
-        )
-        heap = [(loads.get(rep.pk, 0), rep.pk, rep) for rep in candidates]
-        heapq.heapify(heap)
-        for row in rows:
-            load, pk, rep = heapq.heappop(heap)
-            plan[row.pk] = rep
-            heapq.heappush(heap, (load + 1, pk, rep))
-
-    _write_assignments(rows, plan, team=team, by=by, reason=reason)
-    given: dict[int, int] = {}
-    for rep in plan.values():
-        given[rep.pk] = given.get(rep.pk, 0) + 1
-    return given
+        return owners
+    loads = dict(
+        Opportunity.objects.filter(status=OPEN, owner__in=candidates)
+        .exclude(pk__in=exclude_ids)
+        .values("owner")
+        .annotate(n=Count("pk"))
+        .values_list("owner", "n")
+    )
+    heap = [(loads.get(rep.pk, 0), rep.pk, rep) for rep in candidates]
+    heapq.heapify(heap)
+    owners = []
+    for _row in range(count):
+        load, pk, rep = heapq.heappop(heap)
+        owners.append(rep)
+        heapq.heappush(heap, (load + 1, pk, rep))
+    return owners
 
 
 @transaction.atomic
@@ -991,7 +1028,7 @@ def opportunities_expire_overdue(
                 version=F("version") + 1, updated_at=now,
             )
             # The history rows in one INSERT … SELECT (bulk_create of thousands of objects cost
-            # more than the UPDATE itself; see bench/expire_benchmark.py).
+            # more than the UPDATE itself; see the expiry figure of bench/scale.py).
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"INSERT INTO {history_table} "  # noqa: S608 - names from model meta, values are parameters

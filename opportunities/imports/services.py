@@ -542,7 +542,7 @@ def _check_still_valid(job: ImportJob) -> None:
 def import_job_run(*, job_id: int, progress: Callable[[ImportJob], None] | None = None) -> ImportJob:
     """Import the rows of a queued job, a chunk per transaction (invalid rows are never
     half-created, a crash loses at most the chunk in hand, and a re-run resumes after the last
-    committed chunk). Assignment goes through opportunity_assign / opportunity_distribute."""
+    committed chunk). Owners are chosen by the services' rules (opportunities/imports/writing.py)."""
     job = _claim(job_id)
     if job is None:
         return ImportJob.objects.get(pk=job_id)

@@ -3,8 +3,10 @@
 The rows are the ones ``opportunity_create`` would make for each lead — an open opportunity in
 the chosen open stage with the stage's probability, its first ``StageChange`` (from nothing to
 that stage) — written with one INSERT per table per chunk instead of one per row. Owners are
-then given by ``opportunity_assign`` / ``opportunity_distribute`` on the new ids, so the
-Assignment rows, the round-robin pointer and the fairness rules stay in opportunities/services.py.
+chosen before the insert by the services' own rules (``opportunity_owners_for_new``: the
+round-robin pointer and the fairness of ``opportunity_distribute``; ``opportunity_owner_require``:
+the checks of ``opportunity_assign``), so each deal is written once, with its owner and the
+Assignment row ``opportunity_assign`` would have written for it.
 """
 
 from dataclasses import dataclass, field
@@ -19,8 +21,8 @@ from customers.models import Contact, Customer
 from opportunities.imports.bulk import insert_rows
 from opportunities.imports.models import ImportedRow, ImportJob, ImportRowError
 from opportunities.imports.planning import Action, RowPlan
-from opportunities.models import Opportunity, StageChange
-from opportunities.services import DistributionStrategy, opportunity_assign, opportunity_distribute
+from opportunities.models import Assignment, Opportunity, StageChange
+from opportunities.services import DistributionStrategy, opportunity_owner_require, opportunity_owners_for_new
 
 
 @dataclass(frozen=True)
@@ -81,11 +83,11 @@ def chunk_write(*, job: ImportJob, plans: list[RowPlan], by) -> ChunkResult:
         plan.contact.pk = pk
 
     creating = [plan for plan in plans if plan.action in (Action.CREATE, Action.ATTACH)]
+    owners = _owners(job=job, by=by, plans=creating)
     common = {
         "pipeline_id": job.pipeline_id,
         "stage_id": stage.pk,
         "status": Opportunity.Status.OPEN,
-        "owner_id": None,
         "team_id": job.team_id,
         "source_id": job.source_id,
         "difficulty": Decimal("1.00"),
@@ -99,6 +101,7 @@ def chunk_write(*, job: ImportJob, plans: list[RowPlan], by) -> ChunkResult:
         [
             {
                 **common,
+                "owner_id": owner.pk if owner else None,
                 "title": plan.row.deal_title,
                 "description": plan.row.description,
                 "customer_id": plan.customer.pk,
@@ -109,7 +112,7 @@ def chunk_write(*, job: ImportJob, plans: list[RowPlan], by) -> ChunkResult:
                 "exchange_rate": plan.row.exchange_rate,
                 "amount_base": plan.row.amount_base,
             }
-            for plan in creating
+            for plan, owner in zip(creating, owners, strict=True)
         ],
     )
     insert_rows(
@@ -154,7 +157,24 @@ def chunk_write(*, job: ImportJob, plans: list[RowPlan], by) -> ChunkResult:
             if plan.action in (Action.FAIL, Action.SKIP)
         ],
     )
-    _assign(job=job, by=by, plans=creating, opportunity_ids=opportunity_ids)
+    reason = assignment_reason(job)
+    insert_rows(
+        Assignment,
+        [
+            {
+                "opportunity_id": pk,
+                "by_id": by.pk,
+                "at": now,
+                "from_owner_id": None,
+                "to_owner_id": owner.pk,
+                "from_team_id": job.team_id,
+                "to_team_id": job.team_id,
+                "reason": reason,
+            }
+            for pk, owner in zip(opportunity_ids, owners, strict=True)
+            if owner is not None
+        ],
+    )
 
     return ChunkResult(
         created=len(opportunity_ids),
@@ -177,21 +197,20 @@ def job_active_reps(job: ImportJob) -> list | None:
     return reps
 
 
-def _assign(*, job: ImportJob, by, plans: list[RowPlan], opportunity_ids: list[int]) -> None:
-    if not opportunity_ids or job.assign == ImportJob.Assign.POOL:
-        return
-    ids = opportunity_ids
-    reason = assignment_reason(job)
+def _owners(*, job: ImportJob, by, plans: list[RowPlan]) -> list:
+    """The owner of each deal about to be created (None: the team's pool)."""
+    if not plans or job.assign == ImportJob.Assign.POOL:
+        return [None] * len(plans)
     if job.assign == ImportJob.Assign.OWNER:
-        opportunity_assign(opportunity_ids=ids, owner=job.owner, by=by, reason=reason)
-    elif job.assign in DistributionStrategy.ALL:
-        opportunity_distribute(
-            opportunity_ids=ids, team=job.team, strategy=job.assign, by=by, reason=reason, reps=job_active_reps(job)
+        opportunity_owner_require(owner=job.owner, team=job.team, by=by)
+        return [job.owner] * len(plans)
+    if job.assign in DistributionStrategy.ALL:
+        return opportunity_owners_for_new(
+            team=job.team, strategy=job.assign, count=len(plans), by=by, reps=job_active_reps(job)
         )
-    elif job.assign == ImportJob.Assign.COLUMN:
-        by_owner: dict[int, tuple[object, list[int]]] = {}
-        for plan, pk in zip(plans, opportunity_ids, strict=True):
-            if plan.row.owner is not None:
-                by_owner.setdefault(plan.row.owner.pk, (plan.row.owner, []))[1].append(pk)
-        for owner, owner_ids in by_owner.values():
-            opportunity_assign(opportunity_ids=owner_ids, owner=owner, by=by, reason=reason)
+    if job.assign == ImportJob.Assign.COLUMN:
+        owners = [plan.row.owner for plan in plans]
+        for owner in {owner.pk: owner for owner in owners if owner is not None}.values():
+            opportunity_owner_require(owner=owner, team=job.team, by=by)
+        return owners
+    raise ValueError(f"unknown assignment {job.assign!r}")

@@ -10,6 +10,8 @@ from opportunities.services import (
     DistributionStrategy,
     opportunity_assign,
     opportunity_distribute,
+    opportunity_owner_require,
+    opportunity_owners_for_new,
     opportunity_reassign_all,
 )
 from tests.factories import ActivityFactory, OpportunityFactory, TeamFactory, UserFactory
@@ -267,6 +269,44 @@ def test_it_refuses_distribution_by_a_manager_of_another_team(bulk_pool, team, o
     assert not Opportunity.objects.filter(owner__isnull=False).exists()
     team.refresh_from_db()
     assert team.round_robin_last is None
+
+
+def test_it_chooses_owners_for_new_deals_continuing_the_same_round_robin(
+    bulk_pool, team, manager, rep, other_rep, third_rep
+):
+    """The import sets owners before it inserts: the same pointer as opportunity_distribute."""
+    first = opportunity_distribute(opportunity_ids=bulk_pool(2), team=team, strategy="round_robin", by=manager)
+    team.refresh_from_db()
+
+    owners = opportunity_owners_for_new(team=team, strategy="round_robin", count=4, by=manager)
+
+    totals = Counter(first) + Counter(owner.pk for owner in owners)
+    assert sorted(totals.values()) == [2, 2, 2]
+    team.refresh_from_db()
+    assert team.round_robin_last == owners[-1]
+
+
+def test_it_chooses_the_least_loaded_owners_for_new_deals(make_deal, team, manager, rep, other_rep):
+    for _ in range(3):
+        make_deal(owner=rep)
+    owners = opportunity_owners_for_new(team=team, strategy="least_loaded", count=5, by=manager)
+    assert Counter(owner.pk for owner in owners) == {other_rep.pk: 4, rep.pk: 1}
+
+
+def test_it_refuses_owners_for_new_deals_to_a_manager_of_another_team(team, outsider_manager, rep):
+    with pytest.raises(PermissionDenied):
+        opportunity_owners_for_new(team=team, strategy="round_robin", count=3, by=outsider_manager)
+    with pytest.raises(PermissionDenied):
+        opportunity_owner_require(owner=rep, team=team, by=outsider_manager)
+    team.refresh_from_db()
+    assert team.round_robin_last is None
+
+
+def test_it_requires_an_active_member_as_the_owner_of_new_deals(team, manager, rep, outsider_rep, inactive_rep):
+    opportunity_owner_require(owner=rep, team=team, by=manager)
+    for owner in (outsider_rep, inactive_rep):
+        with pytest.raises(ValidationError):
+            opportunity_owner_require(owner=owner, team=team, by=manager)
 
 
 # --- reassign_all --------------------------------------------------------------------------------
