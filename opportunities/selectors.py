@@ -289,7 +289,9 @@ def opportunity_incentive_month_to_date(*, user, today: datetime.date | None = N
 def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size: int = 6) -> dict:
     """What the home page shows of the deals ``user`` sees: the key figures, open deals by
     stage, and the first few deals closing within 7 days, overdue (past their date, still open),
-    expired in the last 30 days and stale. Seven queries, whatever the number of deals."""
+    expired in the last 30 days and stale. Four queries, whatever the number of deals: the idle
+    limits in use, the figures per stage (the key figures are their sums), the ids of the four
+    short lists, and those deals."""
     from crm.dates import company_today
 
     today = today or company_today()
@@ -303,33 +305,49 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
         status=Opportunity.Status.EXPIRED,
         closed_at__gte=_company_midnight(today - datetime.timedelta(days=DASHBOARD_EXPIRED_DAYS)),
     )
-    kpis = visible.aggregate(
-        open=Count("pk", filter=open_q),
-        open_amount=Sum("amount_base", filter=open_q),
-        closing=Count("pk", filter=closing_q),
-        overdue=Count("pk", filter=overdue_q),
-        expired=Count("pk", filter=expired_q),
-        stale=Count("pk", filter=stale),
-        pool=Count("pk", filter=open_q & Q(owner__isnull=True)),
-    )
-    by_stage = (
-        visible.filter(open_q)
-        .values("pipeline_id", "pipeline__name", "stage_id", "stage__name")
-        .annotate(count=Count("pk"), amount=Sum("amount_base"))
+    # Every figure is about open deals or recently expired ones: only those rows are read.
+    by_stage = list(
+        Opportunity.objects.visible_to(user)
+        .filter(open_q | expired_q)
+        .values("pipeline_id", "pipeline__name", "pipeline__order", "stage_id", "stage__name", "stage__order")
+        .annotate(
+            open=Count("pk", filter=open_q),
+            open_amount=Sum("amount_base", filter=open_q),
+            closing=Count("pk", filter=closing_q),
+            overdue=Count("pk", filter=overdue_q),
+            expired=Count("pk", filter=expired_q),
+            stale=Count("pk", filter=stale),
+            pool=Count("pk", filter=open_q & Q(owner__isnull=True)),
+        )
         .order_by("pipeline__order", "pipeline__name", "stage__order", "stage_id")
     )
+    counted = ("open", "closing", "overdue", "expired", "stale", "pool")
+    kpis = {key: sum(row[key] for row in by_stage) for key in counted}
+    amounts = [row["open_amount"] for row in by_stage if row["open_amount"] is not None]
+    kpis["open_amount"] = sum(amounts) if amounts else None
     pipelines: list[dict] = []
     for row in by_stage:
+        if not row["open"]:
+            continue
         if not pipelines or pipelines[-1]["id"] != row["pipeline_id"]:
             pipelines.append({"id": row["pipeline_id"], "name": row["pipeline__name"], "stages": []})
         pipelines[-1]["stages"].append(
-            {"id": row["stage_id"], "name": row["stage__name"], "count": row["count"], "amount": row["amount"]}
+            {"id": row["stage_id"], "name": row["stage__name"], "count": row["open"], "amount": row["open_amount"]}
         )
     for pipeline in pipelines:
         widest = max(stage["count"] for stage in pipeline["stages"])
         for stage in pipeline["stages"]:
             stage["share"] = round(100 * stage["count"] / widest)
     idle_since = Greatest(Coalesce("last_activity_at", "stage_entered_at"), "stage_entered_at")
+    lists = {
+        "closing": (visible.filter(closing_q).order_by("expected_close_date", "pk"), _by_close_date),
+        "overdue": (visible.filter(overdue_q).order_by("expected_close_date", "pk"), _by_close_date),
+        "expired": (visible.filter(expired_q).order_by("-closed_at", "-pk"), _by_closed_at_desc),
+        "stale": (visible.filter(stale).annotate(idle_since=idle_since).order_by("idle_since", "pk"), _by_idle_since),
+    }
+    ids = _first_ids({name: queryset for name, (queryset, _key) in lists.items()}, limit=list_size)
+    wanted = {pk for found in ids.values() for pk in found}
+    deals = {deal.pk: deal for deal in visible.filter(pk__in=wanted).annotate(idle_since=idle_since)} if wanted else {}
     return {
         "today": today,
         "soon": soon,
@@ -337,11 +355,48 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
         "expired_days": DASHBOARD_EXPIRED_DAYS,
         "kpis": kpis,
         "pipelines": pipelines,
-        "closing": list(visible.filter(closing_q).order_by("expected_close_date", "pk")[:list_size]),
-        "overdue": list(visible.filter(overdue_q).order_by("expected_close_date", "pk")[:list_size]),
-        "expired": list(visible.filter(expired_q).order_by("-closed_at", "-pk")[:list_size]),
-        "stale": list(visible.filter(stale).annotate(idle_since=idle_since).order_by("idle_since", "pk")[:list_size]),
+        **{
+            name: sorted((deals[pk] for pk in ids[name] if pk in deals), key=key)
+            for name, (_queryset, key) in lists.items()
+        },
     }
+
+
+def _by_close_date(deal: Opportunity):
+    return (deal.expected_close_date, deal.pk)
+
+
+def _by_closed_at_desc(deal: Opportunity):
+    return (-deal.closed_at.timestamp(), -deal.pk)
+
+
+def _by_idle_since(deal: Opportunity):
+    return (deal.idle_since, deal.pk)
+
+
+def _first_ids(querysets: dict[str, QuerySet], *, limit: int) -> dict[str, list[int]]:
+    """The ids of the first ``limit`` rows of each queryset, in one query: each ordered, sliced
+    SELECT stays as it is (and keeps its index) inside a UNION ALL."""
+    from django.core.exceptions import EmptyResultSet
+    from django.db import connection
+
+    parts, params = [], []
+    for position, queryset in enumerate(querysets.values()):
+        try:
+            sql, part_params = queryset.values_list("pk", flat=True)[:limit].query.sql_with_params()
+        except EmptyResultSet:  # a condition that matches nothing (e.g. no idle limit in use)
+            continue
+        parts.append(f"SELECT {position} AS list, first_rows.pk FROM ({sql}) first_rows")  # noqa: S608 (ORM SQL)
+        params.extend(part_params)
+    ids: dict[str, list[int]] = {name: [] for name in querysets}
+    names = list(querysets)
+    if not parts:
+        return ids
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for position, pk in cursor.fetchall():
+            ids[names[position]].append(pk)
+    return ids
 
 
 DASHBOARD_EXPIRED_DAYS = 30
