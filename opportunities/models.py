@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import TimeStampedModel
-from teams.visibility import opportunity_visibility_q
+from teams.visibility import opportunity_visibility_arms, opportunity_visibility_q
 
 User = settings.AUTH_USER_MODEL
 DIFFICULTY_MIN = Decimal("0.10")
@@ -57,6 +57,11 @@ class OpportunityQuerySet(models.QuerySet):
     def visible_to(self, user) -> "OpportunityQuerySet":
         """The one scope for every user-dependent read (pages, API, exports, reports, files)."""
         return self.filter(opportunity_visibility_q(user))
+
+    def visible_to_by_branch(self, user) -> list["OpportunityQuerySet"]:
+        """``visible_to`` as one queryset per branch of the rule (their union is ``visible_to``),
+        for reads that page through a big list: each branch can walk an index of its own."""
+        return [self.filter(arm) for arm in opportunity_visibility_arms(user)]
 
     def open(self) -> "OpportunityQuerySet":
         return self.filter(status=Opportunity.Status.OPEN)
@@ -143,6 +148,9 @@ class Opportunity(TimeStampedModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["owner", "status", "expected_close_date"], name="opp_owner_status_close"),
+            # The list's default order (newest first), per branch of the visibility rule.
+            models.Index(fields=["owner", "created_at", "id"], name="opp_owner_created"),
+            models.Index(fields=["team", "created_at", "id"], name="opp_team_created"),
             models.Index(fields=["team", "status"], name="opp_team_status"),
             models.Index(fields=["source", "created_at"], name="opp_source_created"),
             models.Index(fields=["status", "expected_close_date"], name="opp_status_close"),

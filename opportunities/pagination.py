@@ -14,6 +14,16 @@ from django.utils.functional import cached_property
 LIST_COUNT_BOUND = 10_000
 
 
+class RowSource:
+    """What a paginator slices when the rows of one page come from ``fetch(offset, limit)``."""
+
+    def __init__(self, fetch):
+        self.fetch = fetch
+
+    def __getitem__(self, window: slice) -> list:
+        return self.fetch(window.start, window.stop - window.start)
+
+
 class BoundedPage(Page):
     def has_next(self) -> bool:
         if self.paginator.is_bounded and self.number >= self.paginator.num_pages:
@@ -24,16 +34,16 @@ class BoundedPage(Page):
 class BoundedPaginator(Paginator):
     """A Paginator whose ``count`` is at most ``bound``; ``is_bounded`` says there are more."""
 
-    def __init__(self, object_list, per_page, *, count_queryset=None, bound: int = LIST_COUNT_BOUND):
-        """``count_queryset``: the same rows as ``object_list`` in a cheaper form to count
-        (no ordering, annotations or joins for display); default ``object_list`` itself."""
+    def __init__(self, object_list, per_page, *, count_up_to=None, bound: int = LIST_COUNT_BOUND):
+        """``count_up_to(limit)``: how many rows there are, counting no further than ``limit``
+        (default: a COUNT over ``object_list[:limit]``)."""
         super().__init__(object_list, per_page)
         self.bound = bound
-        self.count_queryset = object_list if count_queryset is None else count_queryset
+        self.count_up_to = count_up_to or (lambda limit: self.object_list[:limit].count())
 
     @cached_property
     def _counted(self) -> int:
-        return self.count_queryset[: self.bound + 1].count()
+        return self.count_up_to(self.bound + 1)
 
     @cached_property
     def count(self) -> int:

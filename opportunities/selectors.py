@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Lookup, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
 
@@ -424,12 +424,38 @@ OPPORTUNITY_SORTS = {
 OPPORTUNITY_DEFAULT_SORT = "-created"
 
 
+class _InIds(Lookup):
+    """``column IN (subquery)``; on PostgreSQL ``column = ANY(ARRAY(subquery))``: the subquery
+    runs once and the column's index can serve the match even inside an OR (an IN-subquery
+    there becomes a filter on every row)."""
+
+    lookup_name = "in_ids"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IN {rhs}", [*lhs_params, *rhs_params]
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", [*lhs_params, *rhs_params]
+
+
 def opportunity_search_q(text: str) -> Q:
     """Every word must appear in the title, the customer's name or the contact's name (as the
-    API's ``search``)."""
+    API's ``search``). Names are matched in their own tables first (PostgreSQL: trigram
+    indexes, customers/migrations/0002), then the deals by customer or contact id."""
+    from customers.models import Contact, Customer
+
     condition = Q()
     for term in text.split()[:10]:
-        condition &= Q(title__icontains=term) | Q(customer__name__icontains=term) | Q(contact__name__icontains=term)
+        customers = Customer.objects.filter(name__icontains=term).order_by().values("pk")
+        contacts = Contact.objects.filter(name__icontains=term).order_by().values("pk")
+        condition &= (
+            Q(title__icontains=term) | Q(_InIds(F("customer_id"), customers)) | Q(_InIds(F("contact_id"), contacts))
+        )
     return condition
 
 
@@ -463,7 +489,14 @@ def _sort_path_is_nullable(path: str) -> bool:
 
 class OpportunityListing:
     """The list page's reading of its query string: the FilterSet (the API's own), the search
-    words, the sort, and the resulting queryset, annotated with ``is_stale`` and ``is_overdue``."""
+    words, the sort, and the resulting queryset, annotated with ``is_stale`` and ``is_overdue``.
+
+    ``queryset`` is every matching row in order (the exports read it). A page of the list is
+    read as ``page_rows(offset, limit)`` and counted as ``count_up_to(limit)``: both go branch
+    by branch of the visibility rule (a rep's own deals, their team's pool; a manager's teams),
+    each branch in the sort's order on an index of its own, and merge the branches in SQL. An
+    OR of the branches would make PostgreSQL read every visible row and sort them for one page.
+    """
 
     def __init__(self, *, user, data, today: datetime.date | None = None):
         from django.db.models import BooleanField, Case, Value, When
@@ -478,8 +511,6 @@ class OpportunityListing:
         queryset = self.filterset.qs
         if self.search:
             queryset = queryset.filter(opportunity_search_q(self.search))
-        # What to count: the rows, without the flags, the joins for display or the order.
-        self.count_queryset = queryset.select_related(None).order_by().values("pk")
         flag = {"default": Value(False), "output_field": BooleanField()}
         self.queryset = queryset.annotate(
             is_stale=Case(When(opportunity_stale_q(today=today), then=Value(True)), **flag),
@@ -487,6 +518,76 @@ class OpportunityListing:
                 When(status=Opportunity.Status.OPEN, expected_close_date__lt=today, then=Value(True)), **flag
             ),
         ).order_by(*order_by)
+        self._order_by = order_by
+        self._branches = [self._narrowed(branch) for branch in Opportunity.objects.visible_to_by_branch(user)]
+
+    def _narrowed(self, queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+        queryset = self.filterset.filter_queryset(queryset)
+        return queryset.filter(opportunity_search_q(self.search)) if self.search else queryset
+
+    def count_up_to(self, limit: int) -> int:
+        """How many rows match, counting no further than ``limit``. One query: the branches
+        never share a row, so their counts add up."""
+        from django.core.exceptions import EmptyResultSet
+        from django.db import connection
+
+        counts, params = [], []
+        for branch in self._branches:
+            try:
+                sql, branch_params = branch.order_by().values_list("pk")[:limit].query.sql_with_params()
+            except EmptyResultSet:
+                continue
+            counts.append(f"(SELECT COUNT(*) FROM ({sql}) branch)")  # noqa: S608 (ORM SQL)
+            params.extend(branch_params)
+        if not counts:
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {' + '.join(counts)}", params)  # noqa: S608 (ORM SQL)
+            return min(cursor.fetchone()[0], limit)
+
+    def page_rows(self, offset: int, limit: int) -> list[Opportunity]:
+        """Rows ``offset`` to ``offset + limit`` of ``queryset``. Two queries: the ids (each
+        branch's first ``offset + limit`` in order, merged), then those rows."""
+        from django.db import connection
+
+        key = self.sort.removeprefix("-")
+        names = OPPORTUNITY_SORTS.get(key, ())
+        parts = [
+            branch.order_by(*self._order_by).values_list("pk", *names)[: offset + limit] for branch in self._branches
+        ]
+        sql, params = _union_sql(parts)
+        if sql is None:
+            return []
+        direction = "DESC" if self.sort.startswith("-") else "ASC"
+        order = [
+            f"{position} {direction}{' NULLS LAST' if _sort_path_is_nullable(name) else ''}"
+            for position, name in enumerate(names, start=2)
+        ]
+        order.append(f"1 {direction}")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT * FROM ({sql}) merged ORDER BY {', '.join(order)} LIMIT %s OFFSET %s",  # noqa: S608
+                [*params, limit, offset],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        rows = {row.pk: row for row in self.queryset.filter(pk__in=ids)} if ids else {}
+        return [rows[pk] for pk in ids if pk in rows]
+
+
+def _union_sql(querysets: list[QuerySet]) -> tuple[str | None, list]:
+    """``(SELECT …) UNION ALL (SELECT …)`` of querysets of the same columns and no common row,
+    each kept whole (its ORDER BY and LIMIT included); None when none can match anything."""
+    from django.core.exceptions import EmptyResultSet
+
+    parts, params = [], []
+    for position, queryset in enumerate(querysets):
+        try:
+            sql, part_params = queryset.query.sql_with_params()
+        except EmptyResultSet:
+            continue
+        parts.append(f"SELECT * FROM ({sql}) branch_{position}")  # noqa: S608 (ORM SQL)
+        params.extend(part_params)
+    return (" UNION ALL ".join(parts) or None), params
 
 
 def opportunity_handover_preview(*, by, from_owner) -> dict:

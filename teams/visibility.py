@@ -67,27 +67,43 @@ def _team_scope(user) -> tuple[frozenset[int], frozenset[int]]:
     return scope
 
 
-def opportunity_visibility_q(user, prefix: str = "", *, team_ids: bool = True) -> Q:
-    """The rules above as a Q. By default the teams are read first (one small query, kept for
-    the request) and written into the Q as plain ids: PostgreSQL then plans each branch on its
-    own index (a rep's deals by owner, a manager's by team), which a ``team IN (subquery)``
-    inside an OR does not allow, and a branch with no team drops out. ``team_ids=False`` keeps
-    the teams as subqueries, for a condition evaluated per row of another table (customers,
-    attachments), where the plan does not depend on it and the extra query would buy nothing."""
+def opportunity_visibility_arms(user, prefix: str = "", *, team_ids: bool = True) -> list[Q]:
+    """The rules above as the branches of an OR: a deal is visible if one of them matches (an
+    admin has one branch matching everything; an inactive user none). With ``team_ids`` no deal
+    matches two branches, so counts and pages of the branches add up.
+
+    By default the teams are read first (one small query, kept for the request) and written
+    as plain ids: PostgreSQL then plans each branch on its own index (a rep's deals by owner, a
+    manager's by team), which a ``team IN (subquery)`` inside an OR does not allow, and a
+    branch with no team drops out. ``team_ids=False`` keeps the teams as subqueries, for a
+    condition evaluated per row of another table (customers, attachments), where the plan does
+    not depend on it and the extra query would buy nothing."""
     if not user_is_active(user):
-        return Q(pk__in=[])
+        return []
     if user_is_admin(user):
-        return Q()
+        return [Q()]
     if team_ids:
         managed, pool = _team_scope(user)
         managed, pool = sorted(managed), sorted(pool - managed)
     else:
         managed, pool = managed_team_ids(user), pool_team_ids(user)
-    return (
-        Q(**{f"{prefix}owner": user})
-        | Q(**{f"{prefix}team__in": managed})
-        | Q(**{f"{prefix}owner__isnull": True, f"{prefix}team__in": pool})
-    )
+    arms = [Q(**{f"{prefix}owner": user})]
+    if not team_ids or managed:
+        arms.append(Q(**{f"{prefix}team__in": managed}) & ~Q(**{f"{prefix}owner": user}))
+    if not team_ids or pool:
+        arms.append(Q(**{f"{prefix}owner__isnull": True, f"{prefix}team__in": pool}))
+    return arms
+
+
+def opportunity_visibility_q(user, prefix: str = "", *, team_ids: bool = True) -> Q:
+    """The OR of ``opportunity_visibility_arms``: the one condition for a visible deal."""
+    arms = opportunity_visibility_arms(user, prefix, team_ids=team_ids)
+    if not arms:
+        return Q(pk__in=[])
+    condition = arms[0]
+    for arm in arms[1:]:
+        condition |= arm
+    return condition
 
 
 def customer_visibility_q(user) -> Q:
