@@ -6,8 +6,9 @@ from django.db.models import Count, F, Lookup, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
 
-from opportunities.models import Activity, Attachment, Opportunity
+from opportunities.models import Activity, Attachment, LostReason, Opportunity
 from stages.models import Stage
+from teams.models import Team, User
 from teams.visibility import attachment_visibility_q
 
 
@@ -18,8 +19,9 @@ def opportunities_visible_to(*, user) -> QuerySet[Opportunity]:
 
 
 def opportunity_get_for_user(*, user, pk) -> Opportunity:
-    """One visible opportunity; anything else is Opportunity.DoesNotExist (a 404 for callers)."""
-    return opportunities_visible_to(user=user).get(pk=pk)
+    """One visible opportunity, with its creator (the timeline's first event); anything else is
+    Opportunity.DoesNotExist (a 404 for callers)."""
+    return opportunities_visible_to(user=user).select_related("created_by").get(pk=pk)
 
 
 def attachments_visible_to(*, user) -> QuerySet[Attachment]:
@@ -27,7 +29,11 @@ def attachments_visible_to(*, user) -> QuerySet[Attachment]:
 
 
 def opportunity_unmet_exit_criteria(
-    *, opportunity: Opportunity, stage: Stage | None = None, target: Stage | None = None
+    *,
+    opportunity: Opportunity,
+    stage: Stage | None = None,
+    target: Stage | None = None,
+    evidence: tuple[set[int], set[int]] | None = None,
 ) -> list[str]:
     """What is still missing before the deal may leave ``stage`` (default: its current stage)
     and, when ``target`` is given, pass every gated open stage between the two.
@@ -35,7 +41,8 @@ def opportunity_unmet_exit_criteria(
     Evidence for a stage counts if it was recorded while the deal was in that stage. For a stage
     the move jumps over, evidence recorded in the stage being left counts too: the rep provides
     it as they skip. So going back to an earlier stage and jumping forward again never bypasses
-    a gate. Three queries, however many stages are passed.
+    a gate. Three queries, however many stages are passed; ``evidence`` (the ids of the stages
+    with a file, and with a tracking number, from ``opportunity_evidence``) saves two of them.
     """
     current = stage or opportunity.stage
     gated = [current]
@@ -53,13 +60,15 @@ def opportunity_unmet_exit_criteria(
     stage_ids = {item.pk for item in gated} | {current.pk}
     with_files = set()
     with_tracking = set()
-    if any(item.requires_attachment for item in gated):
+    if evidence is not None:
+        with_files, with_tracking = evidence
+    elif any(item.requires_attachment for item in gated):
         with_files = set(
             Attachment.objects.filter(opportunity=opportunity, stage_id__in=stage_ids).values_list(
                 "stage_id", flat=True
             )
         )
-    if any(item.requires_tracking_number for item in gated):
+    if evidence is None and any(item.requires_tracking_number for item in gated):
         with_tracking = set(
             Activity.objects.filter(opportunity=opportunity, stage_id__in=stage_ids)
             .exclude(tracking_number="")
@@ -150,6 +159,24 @@ def opportunity_activities(*, opportunity: Opportunity) -> QuerySet[Activity]:
     )
 
 
+def opportunity_evidence(*, timeline: list[dict]) -> tuple[set[int], set[int]]:
+    """From a deal's ``opportunity_timeline``: the ids of the stages in which a file was
+    attached, and in which a courier tracking number was recorded (the exit criteria's
+    evidence, as ``opportunity_unmet_exit_criteria`` reads it)."""
+    with_files: set[int] = set()
+    with_tracking: set[int] = set()
+    for event in timeline:
+        if event["type"] == "activity":
+            activity = event["activity"]
+            with_files.update(attachment.stage_id for attachment in activity.attachments.all())
+            if activity.tracking_number:
+                with_tracking.add(activity.stage_id)
+    return with_files, with_tracking
+
+
+_PERSON_PARTS = (("id", "integer"), ("username", "text"), ("first_name", "text"), ("last_name", "text"))
+_STAGE_PARTS = (("id", "integer"), ("name", "text"), ("kind", "text"))
+
 TIMELINE_EVENT_TYPES = (
     "created",
     "assigned",
@@ -173,93 +200,310 @@ def opportunity_timeline(*, opportunity: Opportunity) -> list[dict]:
     (won / lost / expired / reopened) and activities with their attachments, plus a
     ``created`` event. Each event is a dict ``{"type", "at", "by", …details}`` whose values are
     model instances (users, teams, stages, activities), for the pages and the API alike.
-    A fixed number of queries, however long the history.
+    One query, however long the history: the seven tables' rows as one UNION ALL, each with the
+    names of the people, teams and stages it refers to. ``opportunity.created_by`` should come
+    loaded with the deal (``select_related``).
     """
-    from opportunities.models import Assignment, CloseDateChange, FieldChange, StageChange, StatusChange
+    rows = _timeline_rows(opportunity)
+    people: dict[int, User] = {}
+    teams: dict[int, Team] = {}
+    stages: dict[int, Stage] = {}
+
+    def person(row: dict, key: str) -> User | None:
+        pk = row[f"{key}_id"]
+        if pk is None:
+            return None
+        if pk not in people:
+            people[pk] = User(
+                pk=pk,
+                username=row[f"{key}_username"],
+                first_name=row[f"{key}_first_name"],
+                last_name=row[f"{key}_last_name"],
+            )
+        return people[pk]
+
+    def team(row: dict, key: str) -> Team | None:
+        pk = row[f"{key}_id"]
+        if pk is not None and pk not in teams:
+            teams[pk] = Team(pk=pk, name=row[f"{key}_name"])
+        return teams.get(pk)
+
+    def stage(row: dict, key: str) -> Stage | None:
+        pk = row[f"{key}_id"]
+        if pk is not None and pk not in stages:
+            stages[pk] = Stage(pk=pk, name=row[f"{key}_name"], kind=row[f"{key}_kind"])
+        return stages.get(pk)
+
+    rows.sort(key=lambda row: (row["at"], row["row_id"]))
+    files: dict[int, list[Attachment]] = {}
+    for row in rows:
+        if row["kind"] == "attachment":
+            files.setdefault(row["parent_id"], []).append(
+                Attachment(
+                    pk=row["row_id"],
+                    activity_id=row["parent_id"],
+                    opportunity_id=opportunity.pk,
+                    stage_id=row["stage_id"],
+                    file=row["text3"],
+                    stored_name=row["text4"],
+                    original_name=row["text"],
+                    content_type=row["text2"],
+                    size=row["number"],
+                    uploaded_by_id=row["by_id"],
+                    created_at=row["at"],
+                )
+            )
 
     events: list[dict] = []
     initial_stage = None
-    for change in StageChange.objects.filter(opportunity=opportunity).select_related("by", "from_stage", "to_stage"):
-        if change.from_stage_id is None and initial_stage is None:
-            initial_stage = change  # written by the create service: part of the "created" event
-            continue
-        events.append(
-            {
-                "type": "stage_changed",
-                "at": change.at,
-                "by": change.by,
-                "from_stage": change.from_stage,
-                "to_stage": change.to_stage,
-                "probability_before": change.probability_before,
-                "probability_after": change.probability_after,
-                "note": change.note,
-            }
-        )
+    for row in rows:
+        kind = row["kind"]
+        by = person(row, "by")
+        if kind == "stage_changed" and row["stage_id"] is None and initial_stage is None:
+            initial_stage = row  # written by the create service: part of the "created" event
+        elif kind == "stage_changed":
+            events.append(
+                {
+                    "type": "stage_changed",
+                    "at": row["at"],
+                    "by": by,
+                    "from_stage": stage(row, "stage"),
+                    "to_stage": stage(row, "stage2"),
+                    "probability_before": row["number"],
+                    "probability_after": row["number2"],
+                    "note": row["text"],
+                }
+            )
+        elif kind == "assigned":
+            events.append(
+                {
+                    "type": "assigned",
+                    "at": row["at"],
+                    "by": by,
+                    "from_owner": person(row, "user"),
+                    "to_owner": person(row, "user2"),
+                    "from_team": team(row, "team"),
+                    "to_team": team(row, "team2"),
+                    "reason": row["text"],
+                }
+            )
+        elif kind == "close_date_changed":
+            events.append(
+                {
+                    "type": "close_date_changed",
+                    "at": row["at"],
+                    "by": by,
+                    "old_date": row["date"],
+                    "new_date": row["date2"],
+                    "is_push": row["date"] is not None and row["date2"] > row["date"],
+                    "reason": row["text"],
+                }
+            )
+        elif kind == "field_changed":
+            events.append(
+                {
+                    "type": "field_changed",
+                    "at": row["at"],
+                    "by": by,
+                    "field": row["text"],
+                    "old_value": row["text2"],
+                    "new_value": row["text3"],
+                }
+            )
+        elif kind == "status_changed":
+            lost_reason = None
+            if row["lost_reason_id"] is not None:
+                lost_reason = LostReason(pk=row["lost_reason_id"], name=row["lost_reason_name"])
+            events.append(
+                {
+                    "type": "reopened" if row["text3"] == Opportunity.Status.OPEN else row["text3"],
+                    "at": row["at"],
+                    "by": by,
+                    "from_status": row["text2"],
+                    "reason": row["text"],
+                    "lost_reason": lost_reason,
+                    "owner": person(row, "user"),
+                }
+            )
+        elif kind == "activity":
+            activity = Activity(
+                pk=row["row_id"],
+                opportunity_id=opportunity.pk,
+                stage_id=row["stage_id"],
+                kind=row["text2"],
+                body=row["text"],
+                carrier=row["text3"],
+                tracking_number=row["text4"],
+                occurred_at=row["at"],
+                author_id=row["by_id"],
+                created_at=row["moment"],
+            )
+            activity.stage = stage(row, "stage")
+            activity.author = by
+            activity._prefetched_objects_cache = {"attachments": Attachment.objects.none()}
+            activity._prefetched_objects_cache["attachments"]._result_cache = files.get(activity.pk, [])
+            activity._prefetched_objects_cache["attachments"]._prefetch_done = True
+            events.append({"type": "activity", "at": row["at"], "by": by, "activity": activity})
     # The create service stamps its history rows a moment before the row's own created_at.
-    created_at = min(opportunity.created_at, initial_stage.at) if initial_stage else opportunity.created_at
+    created_at = min(opportunity.created_at, initial_stage["at"]) if initial_stage else opportunity.created_at
     events.append(
         {
             "type": "created",
             "at": created_at,
             "by": opportunity.created_by,
-            "stage": initial_stage.to_stage if initial_stage else None,
-            "probability": initial_stage.probability_after if initial_stage else None,
+            "stage": stage(initial_stage, "stage2") if initial_stage else None,
+            "probability": initial_stage["number2"] if initial_stage else None,
         }
     )
-    for row in Assignment.objects.filter(opportunity=opportunity).select_related(
-        "by", "from_owner", "to_owner", "from_team", "to_team"
-    ):
-        events.append(
-            {
-                "type": "assigned",
-                "at": row.at,
-                "by": row.by,
-                "from_owner": row.from_owner,
-                "to_owner": row.to_owner,
-                "from_team": row.from_team,
-                "to_team": row.to_team,
-                "reason": row.reason,
-            }
-        )
-    for row in CloseDateChange.objects.filter(opportunity=opportunity).select_related("by"):
-        events.append(
-            {
-                "type": "close_date_changed",
-                "at": row.at,
-                "by": row.by,
-                "old_date": row.old_date,
-                "new_date": row.new_date,
-                "is_push": row.old_date is not None and row.new_date > row.old_date,
-                "reason": row.reason,
-            }
-        )
-    for row in FieldChange.objects.filter(opportunity=opportunity).select_related("by"):
-        events.append(
-            {
-                "type": "field_changed",
-                "at": row.at,
-                "by": row.by,
-                "field": row.field,
-                "old_value": row.old_value,
-                "new_value": row.new_value,
-            }
-        )
-    for row in StatusChange.objects.filter(opportunity=opportunity).select_related("by", "lost_reason", "owner"):
-        events.append(
-            {
-                "type": "reopened" if row.to_status == Opportunity.Status.OPEN else row.to_status,
-                "at": row.at,
-                "by": row.by,
-                "from_status": row.from_status,
-                "reason": row.reason,
-                "lost_reason": row.lost_reason,
-                "owner": row.owner,
-            }
-        )
-    for activity in opportunity_activities(opportunity=opportunity):
-        events.append({"type": "activity", "at": activity.occurred_at, "by": activity.author, "activity": activity})
     events.sort(key=lambda event: (event["at"], _TIMELINE_ORDER[event["type"]]))
     return events
+
+
+# Columns of the timeline's UNION ALL; each table's branch fills some and leaves the rest NULL.
+_TIMELINE_COLUMNS = {
+    "kind": "text",
+    "row_id": "integer",
+    "at": "datetime",
+    **{f"{who}_{part}": kind for who in ("by", "user", "user2") for part, kind in _PERSON_PARTS},
+    "team_id": "integer",
+    "team_name": "text",
+    "team2_id": "integer",
+    "team2_name": "text",
+    **{f"{which}_{part}": kind for which in ("stage", "stage2") for part, kind in _STAGE_PARTS},
+    "number": "integer",
+    "number2": "integer",
+    "date": "date",
+    "date2": "date",
+    "text": "text",
+    "text2": "text",
+    "text3": "text",
+    "text4": "text",
+    "lost_reason_id": "integer",
+    "lost_reason_name": "text",
+    "moment": "datetime",
+    "parent_id": "integer",
+}
+
+
+def _timeline_rows(opportunity: Opportunity) -> list[dict]:
+    from django.db.models import BigIntegerField, CharField, DateField, DateTimeField, TextField, Value
+    from django.db.models.functions import Cast
+
+    from opportunities.models import Assignment, CloseDateChange, FieldChange, StageChange, StatusChange
+
+    fields = {
+        "text": TextField(),
+        "integer": BigIntegerField(),
+        "datetime": DateTimeField(),
+        "date": DateField(),
+    }
+
+    def person(who: str, path: str) -> dict:
+        return {f"{who}_{part}": f"{path}__{part}" if part != "id" else f"{path}_id" for part, _kind in _PERSON_PARTS}
+
+    def stage(which: str, path: str) -> dict:
+        return {f"{which}_{part}": f"{path}__{part}" if part != "id" else f"{path}_id" for part, _kind in _STAGE_PARTS}
+
+    def branch(model, kind: str, columns: dict):
+        values = {}
+        for name, column_type in _TIMELINE_COLUMNS.items():
+            source = columns.get(name)
+            alias = f"timeline_{name}"  # no clash with the models' own field names
+            if name == "kind":
+                values[alias] = Value(kind, output_field=CharField())
+            elif source is None:
+                values[alias] = Cast(Value(None), fields[column_type])
+            elif column_type == "text":
+                values[alias] = Cast(F(source), TextField())
+            elif column_type == "integer":
+                values[alias] = Cast(F(source), BigIntegerField())
+            else:
+                values[alias] = F(source)
+        return model.objects.filter(opportunity=opportunity).order_by().values(**values)
+
+    history = {"row_id": "id", "at": "at", **person("by", "by")}
+    branches = [
+        branch(
+            StageChange,
+            "stage_changed",
+            {
+                **history,
+                **stage("stage", "from_stage"),
+                **stage("stage2", "to_stage"),
+                "number": "probability_before",
+                "number2": "probability_after",
+                "text": "note",
+            },
+        ),
+        branch(
+            Assignment,
+            "assigned",
+            {
+                **history,
+                **person("user", "from_owner"),
+                **person("user2", "to_owner"),
+                "team_id": "from_team_id",
+                "team_name": "from_team__name",
+                "team2_id": "to_team_id",
+                "team2_name": "to_team__name",
+                "text": "reason",
+            },
+        ),
+        branch(
+            CloseDateChange,
+            "close_date_changed",
+            {**history, "date": "old_date", "date2": "new_date", "text": "reason"},
+        ),
+        branch(FieldChange, "field_changed", {**history, "text": "field", "text2": "old_value", "text3": "new_value"}),
+        branch(
+            StatusChange,
+            "status_changed",
+            {
+                **history,
+                **person("user", "owner"),
+                "text": "reason",
+                "text2": "from_status",
+                "text3": "to_status",
+                "lost_reason_id": "lost_reason_id",
+                "lost_reason_name": "lost_reason__name",
+            },
+        ),
+        branch(
+            Activity,
+            "activity",
+            {
+                "row_id": "id",
+                "at": "occurred_at",
+                **person("by", "author"),
+                **stage("stage", "stage"),
+                "text": "body",
+                "text2": "kind",
+                "text3": "carrier",
+                "text4": "tracking_number",
+                "moment": "created_at",
+            },
+        ),
+        branch(
+            Attachment,
+            "attachment",
+            {
+                "row_id": "id",
+                "at": "created_at",
+                **person("by", "uploaded_by"),
+                **stage("stage", "stage"),
+                "parent_id": "activity_id",
+                "text": "original_name",
+                "text2": "content_type",
+                "text3": "file",
+                "text4": "stored_name",
+                "number": "size",
+            },
+        ),
+    ]
+    prefix = len("timeline_")
+    return [
+        {alias[prefix:]: value for alias, value in row.items()} for row in branches[0].union(*branches[1:], all=True)
+    ]
 
 
 # --- pages: the home dashboard -----------------------------------------------------------
