@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
 
 from opportunities.models import Activity, Attachment, LostReason, Opportunity
+from opportunities.pagination import BranchedRows
 from stages.models import Stage
 from teams.models import Team, User
 from teams.visibility import attachment_visibility_q
@@ -762,76 +763,14 @@ class OpportunityListing:
                 When(status=Opportunity.Status.OPEN, expected_close_date__lt=today, then=Value(True)), **flag
             ),
         ).order_by(*order_by)
-        self._order_by = order_by
-        self._branches = [self._narrowed(branch) for branch in Opportunity.objects.visible_to_by_branch(user)]
+        branches = [
+            self._narrowed(branch).order_by(*order_by) for branch in Opportunity.objects.visible_to_by_branch(user)
+        ]
+        self.rows = BranchedRows(queryset=self.queryset, branches=branches)
 
     def _narrowed(self, queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
         queryset = self.filterset.filter_queryset(queryset)
         return queryset.filter(opportunity_search_q(self.search)) if self.search else queryset
-
-    def count_up_to(self, limit: int) -> int:
-        """How many rows match, counting no further than ``limit``. One query: the branches
-        never share a row, so their counts add up."""
-        from django.core.exceptions import EmptyResultSet
-        from django.db import connection
-
-        counts, params = [], []
-        for branch in self._branches:
-            try:
-                sql, branch_params = branch.order_by().values_list("pk")[:limit].query.sql_with_params()
-            except EmptyResultSet:
-                continue
-            counts.append(f"(SELECT COUNT(*) FROM ({sql}) branch)")  # noqa: S608 (ORM SQL)
-            params.extend(branch_params)
-        if not counts:
-            return 0
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {' + '.join(counts)}", params)  # noqa: S608 (ORM SQL)
-            return min(cursor.fetchone()[0], limit)
-
-    def page_rows(self, offset: int, limit: int) -> list[Opportunity]:
-        """Rows ``offset`` to ``offset + limit`` of ``queryset``. Two queries: the ids (each
-        branch's first ``offset + limit`` in order, merged), then those rows."""
-        from django.db import connection
-
-        key = self.sort.removeprefix("-")
-        names = OPPORTUNITY_SORTS.get(key, ())
-        parts = [
-            branch.order_by(*self._order_by).values_list("pk", *names)[: offset + limit] for branch in self._branches
-        ]
-        sql, params = _union_sql(parts)
-        if sql is None:
-            return []
-        direction = "DESC" if self.sort.startswith("-") else "ASC"
-        order = [
-            f"{position} {direction}{' NULLS LAST' if _sort_path_is_nullable(name) else ''}"
-            for position, name in enumerate(names, start=2)
-        ]
-        order.append(f"1 {direction}")
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT * FROM ({sql}) merged ORDER BY {', '.join(order)} LIMIT %s OFFSET %s",  # noqa: S608
-                [*params, limit, offset],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-        rows = {row.pk: row for row in self.queryset.filter(pk__in=ids)} if ids else {}
-        return [rows[pk] for pk in ids if pk in rows]
-
-
-def _union_sql(querysets: list[QuerySet]) -> tuple[str | None, list]:
-    """``(SELECT …) UNION ALL (SELECT …)`` of querysets of the same columns and no common row,
-    each kept whole (its ORDER BY and LIMIT included); None when none can match anything."""
-    from django.core.exceptions import EmptyResultSet
-
-    parts, params = [], []
-    for position, queryset in enumerate(querysets):
-        try:
-            sql, part_params = queryset.query.sql_with_params()
-        except EmptyResultSet:
-            continue
-        parts.append(f"SELECT * FROM ({sql}) branch_{position}")  # noqa: S608 (ORM SQL)
-        params.extend(part_params)
-    return (" UNION ALL ".join(parts) or None), params
 
 
 def opportunity_handover_preview(*, by, from_owner) -> dict:

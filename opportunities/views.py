@@ -24,7 +24,7 @@ from opportunities.exports import (
 from opportunities.forms_create import OpportunityCreateForm
 from opportunities.forms_list import OpportunityBulkForm, opportunity_filter_form, opportunity_list_people
 from opportunities.models import Attachment
-from opportunities.pagination import BoundedPaginator, RowSource
+from opportunities.pagination import BoundedPaginator
 from opportunities.selectors import OpportunityListing, attachments_visible_to, opportunities_visible_to
 from opportunities.services import (
     opportunity_assign,
@@ -53,7 +53,7 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
     bookmarked. htmx asks for the results only; without JS the whole page comes back."""
     is_manager = user_is_manager(user=request.user)
     listing = OpportunityListing(user=request.user, data=request.GET)
-    paginator = BoundedPaginator(RowSource(listing.page_rows), _page_size(request), count_up_to=listing.count_up_to)
+    paginator = BoundedPaginator(listing.rows, _page_size(request), count_up_to=listing.rows.count_up_to)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "listing": listing,
