@@ -106,11 +106,11 @@ class BoundedPage(Page):
 class BoundedPaginator(Paginator):
     """A Paginator whose ``count`` is at most ``bound``; ``is_bounded`` says there are more."""
 
-    def __init__(self, object_list, per_page, *, count_up_to=None, bound: int = LIST_COUNT_BOUND):
+    def __init__(self, object_list, per_page, *, count_up_to=None, bound: int | None = None):
         """``count_up_to(limit)``: how many rows there are, counting no further than ``limit``
         (default: a COUNT over ``object_list[:limit]``)."""
         super().__init__(object_list, per_page)
-        self.bound = bound
+        self.bound = LIST_COUNT_BOUND if bound is None else bound
         self.count_up_to = count_up_to or (lambda limit: self.object_list[:limit].count())
 
     @cached_property
