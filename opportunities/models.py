@@ -151,6 +151,37 @@ class Opportunity(TimeStampedModel):
             # The list's default order (newest first), per branch of the visibility rule.
             models.Index(fields=["owner", "created_at", "id"], name="opp_owner_created"),
             models.Index(fields=["team", "created_at", "id"], name="opp_team_created"),
+            # The board: a branch's open deals of one pipeline, per stage in card order, then what
+            # the column figures add up, so both read the index only (trailing key columns rather
+            # than INCLUDE, which SQLite lacks).
+            models.Index(
+                fields=[
+                    "owner",
+                    "pipeline",
+                    "stage",
+                    "expected_close_date",
+                    "id",
+                    "team",
+                    "amount_base",
+                    "probability",
+                ],
+                condition=Q(status="open"),
+                name="opp_open_owner_board",
+            ),
+            models.Index(
+                fields=[
+                    "team",
+                    "pipeline",
+                    "stage",
+                    "expected_close_date",
+                    "id",
+                    "owner",
+                    "amount_base",
+                    "probability",
+                ],
+                condition=Q(status="open"),
+                name="opp_open_team_board",
+            ),
             models.Index(fields=["team", "status"], name="opp_team_status"),
             models.Index(fields=["source", "created_at"], name="opp_source_created"),
             models.Index(fields=["status", "expected_close_date"], name="opp_status_close"),
