@@ -62,7 +62,7 @@ _OPEN_DEAL_FIGURES = ["amount_base", "probability", "last_activity_at", "stage_e
 class OpportunityQuerySet(models.QuerySet):
     def visible_to(self, user) -> "OpportunityQuerySet":
         """The one scope for every user-dependent read (pages, API, exports, reports, files)."""
-        return self.filter(opportunity_visibility_q(user))
+        return self.filter(opportunity_visibility_q(user, team_ids=True))
 
     def visible_to_by_branch(self, user) -> list["OpportunityQuerySet"]:
         """``visible_to`` as one queryset per branch of the rule (their union is ``visible_to``),
