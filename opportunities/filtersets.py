@@ -59,7 +59,13 @@ class OpportunityFilterSet(django_filters.FilterSet):
         ]
 
     def filter_stale(self, queryset, name, value):
-        condition = opportunity_stale_q()
+        # One reading of the idle limits per request, however many querysets this filters (the
+        # API filters each branch of the visibility rule).
+        condition = getattr(self.request, "_opportunity_stale_q", None)
+        if condition is None:
+            condition = opportunity_stale_q()
+            if self.request is not None:
+                self.request._opportunity_stale_q = condition
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import TimeStampedModel
-from teams.visibility import opportunity_visibility_q
+from teams.visibility import opportunity_visibility_arms, opportunity_visibility_q
 
 User = settings.AUTH_USER_MODEL
 DIFFICULTY_MIN = Decimal("0.10")
@@ -53,10 +53,21 @@ class LostReason(TimeStampedModel):
         return self.name
 
 
+# After the branch (owner or team) and the pipeline, stage and card order: what the board's column
+# figures and the home page's key figures read, so that they read the index only.
+_OPEN_DEAL_TAIL = ["pipeline", "stage", "expected_close_date", "id"]
+_OPEN_DEAL_FIGURES = ["amount_base", "probability", "last_activity_at", "stage_entered_at"]
+
+
 class OpportunityQuerySet(models.QuerySet):
     def visible_to(self, user) -> "OpportunityQuerySet":
         """The one scope for every user-dependent read (pages, API, exports, reports, files)."""
-        return self.filter(opportunity_visibility_q(user))
+        return self.filter(opportunity_visibility_q(user, team_ids=True))
+
+    def visible_to_by_branch(self, user) -> list["OpportunityQuerySet"]:
+        """``visible_to`` as one queryset per branch of the rule (their union is ``visible_to``),
+        for reads that page through a big list: each branch can walk an index of its own."""
+        return [self.filter(arm) for arm in opportunity_visibility_arms(user)]
 
     def open(self) -> "OpportunityQuerySet":
         return self.filter(status=Opportunity.Status.OPEN)
@@ -143,6 +154,25 @@ class Opportunity(TimeStampedModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["owner", "status", "expected_close_date"], name="opp_owner_status_close"),
+            # The list's default order (newest first), per branch of the visibility rule.
+            models.Index(fields=["owner", "created_at", "id"], name="opp_owner_created"),
+            models.Index(fields=["team", "created_at", "id"], name="opp_team_created"),
+            # The board and the home page: a branch's open deals of one pipeline, per stage in card
+            # order, then what the column figures and the key figures read, so both read the index
+            # only (trailing key columns rather than INCLUDE, which SQLite lacks).
+            models.Index(
+                fields=["owner", *_OPEN_DEAL_TAIL, "team", *_OPEN_DEAL_FIGURES],
+                condition=Q(status="open"),
+                name="opp_open_owner_board",
+            ),
+            models.Index(
+                fields=["team", *_OPEN_DEAL_TAIL, "owner", *_OPEN_DEAL_FIGURES],
+                condition=Q(status="open"),
+                name="opp_open_team_board",
+            ),
+            # The home page's recently expired deals, per branch.
+            models.Index(fields=["owner", "closed_at"], condition=Q(status="expired"), name="opp_expired_owner"),
+            models.Index(fields=["team", "closed_at"], condition=Q(status="expired"), name="opp_expired_team"),
             models.Index(fields=["team", "status"], name="opp_team_status"),
             models.Index(fields=["source", "created_at"], name="opp_source_created"),
             models.Index(fields=["status", "expected_close_date"], name="opp_status_close"),

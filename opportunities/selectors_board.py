@@ -77,19 +77,133 @@ def board_opportunities(*, user, pipeline: Pipeline, filters: QueryDict) -> Quer
     return filterset.filter_queryset(queryset)
 
 
-def board_columns(*, queryset: QuerySet[Opportunity], stages: list[Stage], page_size: int = BOARD_PAGE_SIZE):
+def board_opportunities_by_branch(*, user, pipeline: Pipeline, filters: QueryDict) -> list[QuerySet[Opportunity]]:
+    """``board_opportunities`` split by the branches of the visibility rule (no deal in two):
+    each branch reads an index of its own (opp_open_owner_board, opp_open_team_board)."""
+    filterset = OpportunityFilterSet(data=board_filter_data(filters), queryset=Opportunity.objects.none())
+    filterset.is_valid()
+    return [
+        filterset.filter_queryset(branch.filter(pipeline=pipeline, status=Opportunity.Status.OPEN))
+        for branch in Opportunity.objects.visible_to_by_branch(user)
+    ]
+
+
+def board_columns(
+    *,
+    queryset: QuerySet[Opportunity],
+    stages: list[Stage],
+    page_size: int = BOARD_PAGE_SIZE,
+    branches: list[QuerySet[Opportunity]] | None = None,
+):
     """One column per open stage with its count, total and weighted amount (amount in CNY ×
-    probability, summed in SQL) and its first ``page_size`` cards. Two queries."""
+    probability, summed in SQL) and its first ``page_size`` cards. Two queries; three when
+    ``branches`` (``board_opportunities_by_branch``) are given, which read the figures and the
+    first cards branch by branch and stage by stage, each on an index."""
     columns = {stage.pk: BoardColumn(stage=stage) for stage in stages if stage.kind == Stage.Kind.OPEN}
-    for row in board_column_figures(queryset=queryset):
+    figures = (
+        board_column_figures(queryset=queryset)
+        if branches is None
+        else board_column_figures_by_branch(branches=branches)
+    )
+    for row in figures:
         column = columns.get(row["stage_id"])
         if column is not None:
             column.count, column.total, column.weighted = row["count"], row["total"], row["weighted"]
-    for card in board_first_cards(queryset=queryset, page_size=page_size):
+    cards = (
+        board_first_cards(queryset=queryset, page_size=page_size)
+        if branches is None
+        else board_first_cards_by_branch(
+            queryset=queryset, branches=branches, stage_ids=list(columns), page_size=page_size
+        )
+    )
+    for card in cards:
         column = columns.get(card.stage_id)
         if column is not None:
             column.cards.append(card)
     return list(columns.values())
+
+
+def _branch_sql(querysets) -> tuple[str | None, list]:
+    from django.core.exceptions import EmptyResultSet
+
+    parts, params = [], []
+    for position, queryset in enumerate(querysets):
+        try:
+            sql, part_params = queryset.query.sql_with_params()
+        except EmptyResultSet:
+            continue
+        parts.append(f"SELECT * FROM ({sql}) part_{position}")  # noqa: S608 (ORM SQL)
+        params.extend(part_params)
+    return (" UNION ALL ".join(parts) or None), params
+
+
+def board_column_figures_by_branch(*, branches: list[QuerySet[Opportunity]]) -> list[dict]:
+    """``board_column_figures`` of the union of ``branches`` (which share no deal): each
+    branch grouped on its own index, the sums added up. One query."""
+    from django.db import connection
+
+    money = DecimalField(max_digits=24, decimal_places=2)
+    grouped = [
+        branch.order_by()
+        .values("stage_id")
+        .annotate(
+            count=Count("pk"),
+            total=Sum("amount_base", output_field=money),
+            weighted_pct=Sum(F("amount_base") * F("probability"), output_field=money),
+        )
+        for branch in branches
+    ]
+    sql, params = _branch_sql(grouped)
+    if sql is None:
+        return []
+    sums: dict[int, list] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for stage_id, count, total, weighted_pct in cursor.fetchall():
+            row = sums.setdefault(stage_id, [0, None, None])
+            row[0] += count
+            if total is not None:
+                row[1] = Decimal(str(total)) + (row[1] or 0)
+            if weighted_pct is not None:
+                row[2] = Decimal(str(weighted_pct)) + (row[2] or 0)
+    return [
+        {
+            "stage_id": stage_id,
+            "count": count,
+            "total": _money(total),
+            "weighted": _money(None if weighted_pct is None else weighted_pct / 100),
+        }
+        for stage_id, (count, total, weighted_pct) in sums.items()
+    ]
+
+
+def board_first_cards_by_branch(
+    *, queryset: QuerySet[Opportunity], branches: list[QuerySet[Opportunity]], stage_ids: list[int], page_size: int
+) -> list[Opportunity]:
+    """The first ``page_size`` cards of every stage: each (branch, stage) pair's first ids in
+    card order in one UNION ALL (each an index range), merged per stage; then those cards with
+    their relations from ``queryset``. Two queries."""
+    from django.db import connection
+
+    parts = [
+        branch.filter(stage_id=stage_id)
+        .order_by(*CARD_ORDER)
+        .values_list("pk", "stage_id", *CARD_ORDER[:-1])[:page_size]
+        for branch in branches
+        for stage_id in stage_ids
+    ]
+    sql, params = _branch_sql(parts)
+    if sql is None:
+        return []
+    per_stage: dict[int, list] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for pk, stage_id, close_date in cursor.fetchall():
+            per_stage.setdefault(stage_id, []).append((close_date, pk))
+    ids = [pk for rows in per_stage.values() for _close, pk in sorted(rows)[:page_size]]
+    if not ids:
+        return []
+    return list(_with_card_relations(queryset).filter(pk__in=ids).order_by("stage_id", *CARD_ORDER))
 
 
 def board_column_figures(*, queryset: QuerySet[Opportunity]) -> list[dict]:

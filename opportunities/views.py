@@ -6,7 +6,6 @@ views_detail.py."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -23,8 +22,9 @@ from opportunities.exports import (
     opportunity_xlsx_file,
 )
 from opportunities.forms_create import OpportunityCreateForm
-from opportunities.forms_list import OpportunityBulkForm, opportunity_filter_form
+from opportunities.forms_list import OpportunityBulkForm, opportunity_filter_form, opportunity_list_people
 from opportunities.models import Attachment
+from opportunities.pagination import BoundedPaginator
 from opportunities.selectors import OpportunityListing, attachments_visible_to, opportunities_visible_to
 from opportunities.services import (
     opportunity_assign,
@@ -33,7 +33,8 @@ from opportunities.services import (
     opportunity_set_difficulty_many,
 )
 from stages.models import Stage
-from teams.selectors import teams_managed_by, user_is_manager
+from teams.selectors import teams_managed_by, teams_visible_to, user_is_manager
+from teams.visibility import user_manages_team
 
 PAGE_SIZES = (25, 50, 100)
 DEFAULT_PAGE_SIZE = 50
@@ -52,7 +53,8 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
     bookmarked. htmx asks for the results only; without JS the whole page comes back."""
     is_manager = user_is_manager(user=request.user)
     listing = OpportunityListing(user=request.user, data=request.GET)
-    page = Paginator(listing.queryset, _page_size(request)).get_page(request.GET.get("page"))
+    paginator = BoundedPaginator(listing.rows, _page_size(request), count_up_to=listing.rows.count_up_to)
+    page = paginator.get_page(request.GET.get("page"))
     context = {
         "listing": listing,
         "page": page,
@@ -60,13 +62,22 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
         "is_manager": is_manager,
         "page_sizes": PAGE_SIZES,
     }
+    people = opportunity_list_people(user=request.user) if is_manager else None
+    partial = request.htmx and not request.htmx.boosted
+    # The filter's teams, and the bulk form's (those the user manages): read once for both.
+    teams = list(teams_visible_to(user=request.user).order_by("name")) if is_manager or not partial else []
     if is_manager:
         context["bulk_form"] = OpportunityBulkForm(
-            user=request.user, visible=opportunities_visible_to(user=request.user)
+            user=request.user,
+            visible=opportunities_visible_to(user=request.user),
+            people=people,
+            teams=[team for team in teams if user_manages_team(request.user, team.pk)],
         )
-    if request.htmx and not request.htmx.boosted:
+    if partial:
         return render(request, "opportunities/partials/opportunity_results.html", context)
-    context["filter_form"] = opportunity_filter_form(listing.filterset, user=request.user, is_manager=is_manager)
+    context["filter_form"] = opportunity_filter_form(
+        listing.filterset, user=request.user, is_manager=is_manager, people=people, teams=teams
+    )
     return render(request, "opportunities/opportunity_list.html", context)
 
 

@@ -31,6 +31,7 @@ from opportunities.selectors_board import (
     board_cursor_parse,
     board_filter_data,
     board_opportunities,
+    board_opportunities_by_branch,
     board_pipeline_choose,
     board_pipelines,
     board_stage_for,
@@ -65,7 +66,8 @@ def board(request: HttpRequest) -> HttpResponse:
     if pipeline is not None:
         stages = list(pipeline.stages.all())
         queryset = board_opportunities(user=request.user, pipeline=pipeline, filters=filters)
-        columns = board_columns(queryset=queryset, stages=stages)
+        branches = board_opportunities_by_branch(user=request.user, pipeline=pipeline, filters=filters)
+        columns = board_columns(queryset=queryset, stages=stages, branches=branches)
         context.update(
             stages=stages,
             columns=columns,

@@ -33,6 +33,7 @@ from opportunities.forms import (
 from opportunities.forms_admin import add_service_errors
 from opportunities.models import Opportunity
 from opportunities.selectors import (
+    opportunity_evidence,
     opportunity_get_for_user,
     opportunity_is_stale,
     opportunity_timeline,
@@ -73,15 +74,16 @@ def render_detail(request: HttpRequest, opportunity: Opportunity, *, status: int
     manager = can_manage_opportunity(request.user, opportunity)
     stages = list(opportunity.pipeline.stages.all())
     today = company_today()
+    timeline = _timeline_for_page(opportunity)
     context = {
         "opportunity": opportunity,
         "manager": manager,
         "stage_path": _stage_path(stages, opportunity),
-        "timeline": _timeline_for_page(opportunity),
+        "timeline": timeline,
         "is_stale": opportunity_is_stale(opportunity=opportunity, today=today),
         "is_overdue": opportunity.is_open and opportunity.expected_close_date < today,
         "missing": (
-            opportunity_unmet_exit_criteria(opportunity=opportunity)
+            opportunity_unmet_exit_criteria(opportunity=opportunity, evidence=opportunity_evidence(timeline=timeline))
             if opportunity.is_open and opportunity.stage.has_exit_criteria
             else []
         ),

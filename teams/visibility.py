@@ -38,16 +38,75 @@ def pool_team_ids(user):
     return _team_model().objects.filter(members=user, reps_see_pool=True).values("id")
 
 
-def opportunity_visibility_q(user, prefix: str = "") -> Q:
-    if not user_is_active(user):
-        return Q(pk__in=[])
-    if user_is_admin(user):
-        return Q()
-    return (
-        Q(**{f"{prefix}owner": user})
-        | Q(**{f"{prefix}team__in": managed_team_ids(user)})
-        | Q(**{f"{prefix}owner__isnull": True, f"{prefix}team__in": pool_team_ids(user)})
+def _team_scope(user) -> tuple[frozenset[int], frozenset[int]]:
+    """The ids of the teams ``user`` manages and of the teams whose pool they may work, in one
+    query. A user the authentication backend loaded for this request (``manages_teams`` set)
+    keeps the answer for the rest of the request: every request loads its user afresh, so it
+    is never older than the request, and a request that changes teams changes other people's."""
+    cached = getattr(user, "_team_scope", None)
+    if cached is not None:
+        return cached
+    Team = _team_model()
+    managed = Exists(Team.managers.through.objects.filter(team_id=OuterRef("pk"), user_id=user.pk))
+    member = Exists(Team.members.through.objects.filter(team_id=OuterRef("pk"), user_id=user.pk))
+    rows = (
+        Team.objects.annotate(managed=managed, pool=member)
+        .filter(Q(managed=True) | Q(pool=True, reps_see_pool=True))
+        .order_by()
+        .values_list("pk", "managed", "pool", "reps_see_pool")
     )
+    managed_ids, pool_ids = set(), set()
+    for pk, is_managed, is_member, reps_see_pool in rows:
+        if is_managed:
+            managed_ids.add(pk)
+        if is_member and reps_see_pool:
+            pool_ids.add(pk)
+    scope = frozenset(managed_ids), frozenset(pool_ids)
+    if hasattr(user, "manages_teams"):
+        user._team_scope = scope
+    return scope
+
+
+def opportunity_visibility_arms(user, prefix: str = "", *, team_ids: bool = True) -> list[Q]:
+    """The rules above as the branches of an OR: a deal is visible if one of them matches (an
+    admin has one branch matching everything; an inactive user none). With ``team_ids`` no deal
+    matches two branches, so counts and pages of the branches add up.
+
+    By default the teams are read first (one small query, kept for the request) and written
+    as plain ids: PostgreSQL then plans each branch on its own index (a rep's deals by owner, a
+    manager's by team), which a ``team IN (subquery)`` inside an OR does not allow, and a
+    branch with no team drops out. ``team_ids=False`` keeps the teams as subqueries, for a
+    condition evaluated per row of another table (customers, attachments), where the plan does
+    not depend on it and the extra query would buy nothing."""
+    if not user_is_active(user):
+        return []
+    if user_is_admin(user):
+        return [Q()]
+    if team_ids:
+        managed, pool = _team_scope(user)
+        managed, pool = sorted(managed), sorted(pool - managed)
+    else:
+        managed, pool = managed_team_ids(user), pool_team_ids(user)
+    arms = [Q(**{f"{prefix}owner": user})]
+    if not team_ids or managed:
+        arms.append(Q(**{f"{prefix}team__in": managed}) & ~Q(**{f"{prefix}owner": user}))
+    if not team_ids or pool:
+        arms.append(Q(**{f"{prefix}owner__isnull": True, f"{prefix}team__in": pool}))
+    return arms
+
+
+def opportunity_visibility_q(user, prefix: str = "", *, team_ids: bool = False) -> Q:
+    """The OR of ``opportunity_visibility_arms``: the one condition for a visible deal. By
+    default with the teams as subqueries (no query of its own, for conditions inside other
+    reads: reports, customers, attachments); ``Opportunity.objects.visible_to`` asks for the
+    ids (``team_ids=True``), which lets PostgreSQL plan the deal lists on their indexes."""
+    arms = opportunity_visibility_arms(user, prefix, team_ids=team_ids)
+    if not arms:
+        return Q(pk__in=[])
+    condition = arms[0]
+    for arm in arms[1:]:
+        condition |= arm
+    return condition
 
 
 def customer_visibility_q(user) -> Q:
@@ -70,6 +129,8 @@ def user_manages_team(user, team_id: int) -> bool:
         return True
     if not user_is_active(user):
         return False
+    if getattr(user, "_team_scope", None) is not None:
+        return team_id in user._team_scope[0]
     return _team_model().objects.filter(pk=team_id, managers=user).exists()
 
 
@@ -87,5 +148,7 @@ def can_edit_opportunity(user, opportunity) -> bool:
     if can_manage_opportunity(user, opportunity):
         return True
     if opportunity.owner_id is None:
+        if getattr(user, "_team_scope", None) is not None:
+            return opportunity.team_id in user._team_scope[1]
         return _team_model().objects.filter(pk=opportunity.team_id, members=user, reps_see_pool=True).exists()
     return False

@@ -36,6 +36,7 @@ from opportunities.api.serializers import (
 )
 from opportunities.filtersets import ActivityFilterSet, LostReasonFilterSet, OpportunityFilterSet
 from opportunities.models import Activity, LostReason, Opportunity
+from opportunities.pagination import BranchedRows
 from opportunities.selectors import (
     attachments_visible_to,
     opportunities_visible_to,
@@ -108,6 +109,18 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def get_queryset(self):
         return opportunities_visible_to(user=self.request.user)
+
+    def paginate_queryset(self, queryset):
+        """Pages (and the count) read branch by branch of the visibility rule, each narrowed by
+        the same filters, search and order (``BranchedRows``): the list's way at scale."""
+        if self.paginator is None:
+            return None
+        branches = [
+            self.filter_queryset(branch) for branch in Opportunity.objects.visible_to_by_branch(self.request.user)
+        ]
+        return self.paginator.paginate_queryset(
+            BranchedRows(queryset=queryset, branches=branches), self.request, view=self
+        )
 
     def _input(self, serializer_class, **kwargs) -> dict:
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context(), **kwargs)

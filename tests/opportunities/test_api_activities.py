@@ -108,7 +108,7 @@ def test_it_lists_in_a_constant_number_of_queries(api_as, rep, deal, rows, djang
             opportunity=deal, by=rep, kind="note", body=f"n{number}", files=[upload(f"p{number}.png", PNG)]
         )
     client = api_as(rep)
-    with django_assert_num_queries(4):  # the deal, count, page, attachments
+    with django_assert_num_queries(5):  # the caller's teams, the deal, count, page, attachments
         response = client.get(url(deal), {"page_size": 100})
     assert response.json()["count"] == rows
 

@@ -1,0 +1,151 @@
+"""Paging of the opportunity list, with a count that stops at a bound.
+
+Counting every row of a manager's 200,000 deals costs PostgreSQL more than the page itself;
+nobody reads the exact figure past a few thousand. So the list counts at most ``bound + 1``
+rows (``SELECT COUNT(*) FROM (… LIMIT bound + 1)``, which stops early) and says "10,000+".
+Past the bound, pages still go on for as long as they are full.
+"""
+
+import math
+
+from django.core.exceptions import EmptyResultSet
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db import connection
+from django.db.models import F, OrderBy, QuerySet
+from django.utils.functional import cached_property
+
+LIST_COUNT_BOUND = 10_000
+
+
+class BranchedRows:
+    """The rows of ``queryset`` (in its order, with its relations), read branch by branch for
+    a paginator: ``branches`` are the same rows split by the branches of the visibility rule
+    (``visible_to_by_branch``, narrowed by the same filters), which never share a row.
+
+    A page is each branch's first ``offset + limit`` ids in the order (each branch walks an
+    index of its own), merged in SQL (UNION ALL, ORDER BY, LIMIT/OFFSET), then those rows read
+    from ``queryset``: two queries. A count is the sum of the branches' counts: one query. An
+    OR of the branches would make PostgreSQL read and sort every visible row for one page.
+    """
+
+    ordered = True
+
+    def __init__(self, *, queryset: QuerySet, branches: list[QuerySet]):
+        self.queryset = queryset
+        self.branches = branches
+        self.order = [_order_term(term) for term in queryset.query.order_by]
+
+    def count(self) -> int:
+        return self.count_up_to(None)
+
+    def count_up_to(self, limit: int | None) -> int:
+        """How many rows there are, counting no further than ``limit`` (None: all)."""
+        counts, params = [], []
+        for branch in self.branches:
+            ids = branch.order_by().values_list("pk")
+            try:
+                sql, branch_params = (ids if limit is None else ids[:limit]).query.sql_with_params()
+            except EmptyResultSet:
+                continue
+            counts.append(f"(SELECT COUNT(*) FROM ({sql}) branch)")  # noqa: S608 (ORM SQL)
+            params.extend(branch_params)
+        if not counts:
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {' + '.join(counts)}", params)  # noqa: S608 (ORM SQL)
+            total = cursor.fetchone()[0]
+        return total if limit is None else min(total, limit)
+
+    def __getitem__(self, window: slice) -> list:
+        offset, limit = window.start or 0, window.stop - (window.start or 0)
+        names = [name for name, _descending, _nulls_last in self.order if name != "pk"]
+        parts, params = [], []
+        for position, branch in enumerate(self.branches):
+            ids = branch.order_by(*self.queryset.query.order_by).values_list("pk", *names)[: offset + limit]
+            try:
+                sql, branch_params = ids.query.sql_with_params()
+            except EmptyResultSet:
+                continue
+            parts.append(f"SELECT * FROM ({sql}) branch_{position}")  # noqa: S608 (ORM SQL)
+            params.extend(branch_params)
+        if not parts or limit <= 0:
+            return []
+        order = []
+        for name, descending, nulls_last in self.order:
+            column = 1 if name == "pk" else names.index(name) + 2
+            order.append(f"{column} {'DESC' if descending else 'ASC'}{' NULLS LAST' if nulls_last else ''}")
+        sql = (
+            f"SELECT * FROM ({' UNION ALL '.join(parts)}) merged ORDER BY {', '.join(order) or '1'} LIMIT %s OFFSET %s"  # noqa: S608
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, limit, offset])
+            ids = [row[0] for row in cursor.fetchall()]
+        rows = {row.pk: row for row in self.queryset.filter(pk__in=ids)} if ids else {}
+        return [rows[pk] for pk in ids if pk in rows]
+
+
+def _order_term(term) -> tuple[str, bool, bool]:
+    """An ORDER BY term of a queryset ("-name", "pk", F("name").desc(nulls_last=True)) as
+    (field path, descending, nulls last)."""
+    if isinstance(term, str):
+        name = term.removeprefix("-")
+        return ("pk" if name in ("pk", "id") else name), term.startswith("-"), False
+    if isinstance(term, OrderBy) and isinstance(term.expression, F):
+        name = term.expression.name
+        return ("pk" if name in ("pk", "id") else name), term.descending, bool(term.nulls_last)
+    raise ValueError(f"Cannot page by {term!r}")
+
+
+class BoundedPage(Page):
+    def has_next(self) -> bool:
+        if self.paginator.is_bounded and self.number >= self.paginator.num_pages:
+            return len(self.object_list) == self.paginator.per_page
+        return super().has_next()
+
+
+class BoundedPaginator(Paginator):
+    """A Paginator whose ``count`` is at most ``bound``; ``is_bounded`` says there are more."""
+
+    def __init__(self, object_list, per_page, *, count_up_to=None, bound: int | None = None):
+        """``count_up_to(limit)``: how many rows there are, counting no further than ``limit``
+        (default: a COUNT over ``object_list[:limit]``)."""
+        super().__init__(object_list, per_page)
+        self.bound = LIST_COUNT_BOUND if bound is None else bound
+        self.count_up_to = count_up_to or (lambda limit: self.object_list[:limit].count())
+
+    @cached_property
+    def _counted(self) -> int:
+        return self.count_up_to(self.bound + 1)
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, self.bound)
+
+    @property
+    def is_bounded(self) -> bool:
+        return self._counted > self.bound
+
+    @cached_property
+    def num_pages(self) -> int:
+        if self.count == 0:
+            return 1
+        return math.ceil(self.count / self.per_page)
+
+    def validate_number(self, number) -> int:
+        try:
+            number = int(number)
+        except (TypeError, ValueError) as exc:
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from exc
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        if number > self.num_pages and not self.is_bounded:
+            raise EmptyPage(self.error_messages["no_results"])
+        return number
+
+    def page(self, number) -> BoundedPage:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if not self.is_bounded and top >= self.count:
+            top = self.count
+        return BoundedPage(self.object_list[bottom:top], number, self)
