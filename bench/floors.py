@@ -28,55 +28,108 @@ SORTS = {
 
 
 def visibility(who: dict) -> tuple[str, dict]:
-    """The visibility rule for one user, with their team ids written out."""
-    if who["role"] == "manager":
-        return "(o.owner_id = %(user)s OR o.team_id = ANY(%(managed)s))", {"user": who["id"], "managed": who["managed"]}
-    return (
-        "(o.owner_id = %(user)s OR (o.owner_id IS NULL AND o.team_id = ANY(%(pool)s)))",
-        {"user": who["id"], "pool": who["pool"]},
-    )
+    """The visibility rule for one user as one condition, with their team ids written out."""
+    branches = visibility_branches(who)
+    params = {}
+    for _sql, branch_params in branches:
+        params.update(branch_params)
+    return "(" + " OR ".join(sql for sql, _params in branches) + ")", params
 
 
-def opportunity_list(who: dict, *, stage=None, search=None, sort="-created", page=1, per_page=50, count_limit=None):
-    """The list's rows of one page and the count of every match."""
-    where, params = visibility(who)
-    joins_for_count = ""
+def visibility_branches(who: dict) -> list[tuple[str, dict]]:
+    """The rule as branches that never share a deal: the user's own deals, the deals of the teams
+    they manage, the unassigned pool of the teams whose pool they may work."""
+    branches = [("o.owner_id = %(user)s", {"user": who["id"]})]
+    if who["managed"]:
+        branches.append(
+            (
+                "o.team_id = ANY(%(managed)s) AND (o.owner_id IS NULL OR o.owner_id <> %(user)s)",
+                {"managed": who["managed"], "user": who["id"]},
+            )
+        )
+    pool = sorted(set(who["pool"]) - set(who["managed"]))
+    if pool:
+        branches.append(("o.owner_id IS NULL AND o.team_id = ANY(%(pool)s)", {"pool": pool}))
+    return branches
+
+
+def _filters(*, stage=None, search=None) -> tuple[str, dict]:
+    where, params = "", {}
     if stage is not None:
         where += " AND o.stage_id = %(stage)s"
         params["stage"] = stage
     if search:
-        where += " AND (o.title ILIKE %(like)s OR c.name ILIKE %(like)s OR ct.name ILIKE %(like)s)"
-        params["like"] = f"%{search}%"
-        joins_for_count = (
-            " JOIN customers_customer c ON c.id = o.customer_id LEFT JOIN customers_contact ct ON ct.id = o.contact_id"
+        # Names looked up in their own tables (trigram indexes on UPPER(name)), then the deals.
+        where += (
+            " AND (UPPER(o.title) LIKE UPPER(%(like)s)"
+            " OR o.customer_id IN (SELECT id FROM customers_customer WHERE UPPER(name) LIKE UPPER(%(like)s))"
+            " OR o.contact_id IN (SELECT id FROM customers_contact WHERE UPPER(name) LIKE UPPER(%(like)s)))"
         )
-    params.update(limit=per_page, offset=(page - 1) * per_page)
-    rows = f"SELECT {LIST_COLUMNS} FROM opportunities_opportunity o {LIST_JOINS} WHERE {where} ORDER BY {SORTS[sort]} LIMIT %(limit)s OFFSET %(offset)s"
+        params["like"] = f"%{search}%"
+    return where, params
+
+
+SORT_KEYS = {
+    "-created": ("o.created_at", "created_at DESC, id DESC"),
+    "-amount": ("o.amount_base", "sort_key DESC NULLS LAST, id DESC"),
+}
+
+
+def opportunity_list(who: dict, *, stage=None, search=None, sort="-created", page=1, per_page=50, count_limit=None):
+    """One page of the list and its count, branch by branch: each branch's first rows in the
+    sort order on its own index, merged; the count summed over the branches (stopping at
+    ``count_limit`` when given, as the page's "10,000+" does)."""
+    filters, params = _filters(stage=stage, search=search)
+    offset = (page - 1) * per_page
+    params.update(limit=per_page, offset=offset, first=offset + per_page)
+    key, merged_order = SORT_KEYS[sort]
+    parts, counts = [], []
+    for sql, branch_params in visibility_branches(who):
+        params.update(branch_params)
+        parts.append(
+            f"(SELECT o.id, {key} AS sort_key, o.created_at FROM opportunities_opportunity o WHERE {sql}{filters} "
+            f"ORDER BY {SORTS[sort]} LIMIT %(first)s)"
+        )
+        limit = " LIMIT %(count_limit)s" if count_limit else ""
+        counts.append(
+            f"(SELECT count(*) FROM (SELECT 1 FROM opportunities_opportunity o WHERE {sql}{filters}{limit}) c)"
+        )
     if count_limit:
         params["count_limit"] = count_limit
-        count = f"SELECT count(*) FROM (SELECT 1 FROM opportunities_opportunity o{joins_for_count} WHERE {where} LIMIT %(count_limit)s) x"
-    else:
-        count = f"SELECT count(*) FROM opportunities_opportunity o{joins_for_count} WHERE {where}"
+    ids = f"SELECT id FROM ({' UNION ALL '.join(parts)}) m ORDER BY {merged_order} LIMIT %(limit)s OFFSET %(offset)s"
+    rows = f"SELECT {LIST_COLUMNS} FROM opportunities_opportunity o {LIST_JOINS} WHERE o.id IN ({ids}) ORDER BY {SORTS[sort]}"
+    count = "SELECT " + " + ".join(counts)
     return [(rows, params), (count, params)]
 
 
 def board(who: dict, *, pipeline: int, cards: int = 20):
-    """Per open stage: count, total and weighted total; and the first cards of each column."""
-    where, params = visibility(who)
-    params.update(pipeline=pipeline, cards=cards)
+    """Per open stage: count, total and weighted total; and the first cards of each column —
+    branch by branch, each on the open-deal index of its owner or team."""
+    branches = visibility_branches(who)
+    params = {"pipeline": pipeline, "cards": cards}
+    for _sql, branch_params in branches:
+        params.update(branch_params)
+    open_deals = " UNION ALL ".join(
+        f"SELECT o.id, o.stage_id, o.amount_base, o.probability, o.expected_close_date FROM opportunities_opportunity o "
+        f"WHERE o.status = 'open' AND o.pipeline_id = %(pipeline)s AND {sql}"
+        for sql, _params in branches
+    )
     figures = f"""
-        SELECT o.stage_id, count(*), sum(o.amount_base), sum(o.amount_base * o.probability) / 100
-        FROM opportunities_opportunity o
-        WHERE o.status = 'open' AND o.pipeline_id = %(pipeline)s AND {where} GROUP BY o.stage_id"""
+        SELECT stage_id, count(*), sum(amount_base), sum(amount_base * probability) / 100
+        FROM ({open_deals}) d GROUP BY stage_id"""
+    first = " UNION ALL ".join(
+        f"(SELECT o.id, o.expected_close_date FROM opportunities_opportunity o WHERE o.status = 'open' "
+        f"AND o.pipeline_id = %(pipeline)s AND o.stage_id = s.id AND {sql} ORDER BY o.expected_close_date, o.id LIMIT %(cards)s)"
+        for sql, _params in branches
+    )
     first_cards = f"""
-        SELECT s.id, card.* FROM stages_stage s CROSS JOIN LATERAL (
-            SELECT o.id, o.title, o.amount_base, o.currency, o.expected_close_date, o.probability, o.owner_id,
-                   u.username, u.first_name, u.last_name, c.name, o.last_activity_at, o.stage_entered_at
-            FROM opportunities_opportunity o
-            JOIN customers_customer c ON c.id = o.customer_id LEFT JOIN teams_user u ON u.id = o.owner_id
-            WHERE o.stage_id = s.id AND o.status = 'open' AND {where}
-            ORDER BY o.expected_close_date, o.id LIMIT %(cards)s) card
-        WHERE s.pipeline_id = %(pipeline)s AND s.kind = 'open' ORDER BY s."order", card.expected_close_date, card.id"""
+        SELECT s.id, o.id, o.title, o.amount_base, o.currency, o.expected_close_date, o.probability, o.owner_id,
+               u.username, u.first_name, u.last_name, c.name, o.last_activity_at, o.stage_entered_at
+        FROM stages_stage s
+        CROSS JOIN LATERAL (SELECT id FROM ({first}) b ORDER BY expected_close_date, id LIMIT %(cards)s) card
+        JOIN opportunities_opportunity o ON o.id = card.id
+        JOIN customers_customer c ON c.id = o.customer_id LEFT JOIN teams_user u ON u.id = o.owner_id
+        WHERE s.pipeline_id = %(pipeline)s AND s.kind = 'open' ORDER BY s."order", o.expected_close_date, o.id"""
     stages = 'SELECT id, name, "order", probability, kind, rotting_days FROM stages_stage WHERE pipeline_id = %(pipeline)s ORDER BY "order"'
     pipelines = 'SELECT id, name FROM stages_pipeline WHERE is_active ORDER BY "order", name'
     return [(figures, params), (first_cards, params), (stages, params), (pipelines, {})]
@@ -108,36 +161,49 @@ def opportunity_detail(who: dict, *, deal: int):
     return [(deal_row, params), (stages, params), (timeline, params), (people, params), (attachments, params)]
 
 
+def _visible(who: dict, columns: str, where: str) -> tuple[str, dict]:
+    """The visible deals matching ``where``, branch by branch (UNION ALL), as a subquery."""
+    parts, params = [], {}
+    for sql, branch_params in visibility_branches(who):
+        parts.append(f"SELECT {columns} FROM opportunities_opportunity o WHERE {sql} AND {where}")
+        params.update(branch_params)
+    return "(" + " UNION ALL ".join(parts) + ")", params
+
+
 def dashboard(who: dict, *, today: datetime.date, month_start_at: datetime.datetime, expired_since: datetime.datetime):
     """Key figures, open deals by stage, the short lists, the incentive so far this month, and
     for a manager one line per rep."""
-    where, params = visibility(who)
-    params.update(
-        today=today, soon=today + datetime.timedelta(days=7), month=month_start_at, expired_since=expired_since
-    )
-    idle = "GREATEST(COALESCE(o.last_activity_at, o.stage_entered_at), o.stage_entered_at)"
-    stale = f"(o.status = 'open' AND s.rotting_days IS NOT NULL AND {idle} < %(today)s::timestamptz - s.rotting_days * interval '1 day')"
+    params = {
+        "today": today,
+        "soon": today + datetime.timedelta(days=7),
+        "month": month_start_at,
+        "expired_since": expired_since,
+    }
+    columns = "o.id, o.title, o.status, o.owner_id, o.pipeline_id, o.stage_id, o.amount_base, o.expected_close_date, o.closed_at, o.customer_id, o.last_activity_at, o.stage_entered_at"
+    open_deals, branch_params = _visible(who, columns, "o.status = 'open'")
+    expired, _same = _visible(who, columns, "o.status = 'expired' AND o.closed_at >= %(expired_since)s")
+    params.update(branch_params)
+    idle = "GREATEST(COALESCE(d.last_activity_at, d.stage_entered_at), d.stage_entered_at)"
+    stale = f"(s.rotting_days IS NOT NULL AND {idle} < %(today)s::timestamptz - s.rotting_days * interval '1 day')"
     kpis = f"""
-        SELECT count(*) FILTER (WHERE o.status = 'open'), sum(o.amount_base) FILTER (WHERE o.status = 'open'),
-               count(*) FILTER (WHERE o.status = 'open' AND o.expected_close_date BETWEEN %(today)s AND %(soon)s),
-               count(*) FILTER (WHERE o.status = 'open' AND o.expected_close_date < %(today)s),
-               count(*) FILTER (WHERE o.status = 'expired' AND o.closed_at >= %(expired_since)s),
-               count(*) FILTER (WHERE {stale}),
-               count(*) FILTER (WHERE o.status = 'open' AND o.owner_id IS NULL)
-        FROM opportunities_opportunity o JOIN stages_stage s ON s.id = o.stage_id
-        WHERE {where} AND (o.status = 'open' OR (o.status = 'expired' AND o.closed_at >= %(expired_since)s))"""
+        SELECT count(*), sum(d.amount_base), count(*) FILTER (WHERE d.expected_close_date BETWEEN %(today)s AND %(soon)s),
+               count(*) FILTER (WHERE d.expected_close_date < %(today)s), count(*) FILTER (WHERE {stale}),
+               count(*) FILTER (WHERE d.owner_id IS NULL), (SELECT count(*) FROM {expired} e)
+        FROM {open_deals} d JOIN stages_stage s ON s.id = d.stage_id"""
     by_stage = f"""
-        SELECT p.id, p.name, s.id, s.name, count(*), sum(o.amount_base) FROM opportunities_opportunity o
-        JOIN stages_stage s ON s.id = o.stage_id JOIN stages_pipeline p ON p.id = o.pipeline_id
-        WHERE o.status = 'open' AND {where} GROUP BY p.id, p.name, s.id, s.name ORDER BY p.id, s.id"""
-    short = f"SELECT o.id, o.title, o.expected_close_date, o.amount_base, c.name FROM opportunities_opportunity o JOIN customers_customer c ON c.id = o.customer_id JOIN stages_stage s ON s.id = o.stage_id WHERE {where} AND "
+        SELECT p.id, p.name, s.id, s.name, count(*), sum(d.amount_base) FROM {open_deals} d
+        JOIN stages_stage s ON s.id = d.stage_id JOIN stages_pipeline p ON p.id = d.pipeline_id
+        GROUP BY p.id, p.name, s.id, s.name ORDER BY p.id, s.id"""
+    short = "SELECT d.id, d.title, d.expected_close_date, d.amount_base, c.name FROM {deals} d JOIN customers_customer c ON c.id = d.customer_id JOIN stages_stage s ON s.id = d.stage_id "
     lists = [
-        short
-        + "o.status = 'open' AND o.expected_close_date BETWEEN %(today)s AND %(soon)s ORDER BY o.expected_close_date, o.id LIMIT 6",
-        short + "o.status = 'open' AND o.expected_close_date < %(today)s ORDER BY o.expected_close_date, o.id LIMIT 6",
-        short + "o.status = 'expired' AND o.closed_at >= %(expired_since)s ORDER BY o.closed_at DESC, o.id LIMIT 6",
-        short + f"{stale} ORDER BY {idle}, o.id LIMIT 6",
+        short.format(deals=open_deals)
+        + "WHERE d.expected_close_date BETWEEN %(today)s AND %(soon)s ORDER BY d.expected_close_date, d.id LIMIT 6",
+        short.format(deals=open_deals)
+        + "WHERE d.expected_close_date < %(today)s ORDER BY d.expected_close_date, d.id LIMIT 6",
+        short.format(deals=expired) + "ORDER BY d.closed_at DESC, d.id LIMIT 6",
+        short.format(deals=open_deals) + f"WHERE {stale} ORDER BY {idle}, d.id LIMIT 6",
     ]
+    params.update(user=who["id"], managed=who["managed"])
     credited = (
         "sc.owner_id = %(user)s"
         if who["role"] != "manager"
@@ -149,12 +215,14 @@ def dashboard(who: dict, *, today: datetime.date, month_start_at: datetime.datet
     statements = [(kpis, params), (by_stage, params), *[(sql, params) for sql in lists], (incentive, params)]
     if who["role"] == "manager":
         reps = """
-            SELECT u.id, u.username, u.first_name, u.last_name,
-                   count(o.id) FILTER (WHERE o.status = 'open'), count(o.id) FILTER (WHERE o.status = 'open' AND o.expected_close_date < %(today)s),
-                   count(o.id) FILTER (WHERE o.status = 'won'), count(o.id) FILTER (WHERE o.status = 'expired')
-            FROM teams_user u LEFT JOIN opportunities_opportunity o ON o.owner_id = u.id AND o.team_id = ANY(%(managed)s)
+            SELECT u.id, u.username, u.first_name, u.last_name, c.open, c.overdue, c.won, c.expired
+            FROM teams_user u LEFT JOIN (
+                SELECT o.owner_id, count(*) FILTER (WHERE o.status = 'open') AS open,
+                       count(*) FILTER (WHERE o.status = 'open' AND o.expected_close_date < %(today)s) AS overdue,
+                       count(*) FILTER (WHERE o.status = 'won') AS won, count(*) FILTER (WHERE o.status = 'expired') AS expired
+                FROM opportunities_opportunity o WHERE o.team_id = ANY(%(managed)s) GROUP BY o.owner_id) c ON c.owner_id = u.id
             WHERE u.is_active AND u.id IN (SELECT user_id FROM teams_team_members WHERE team_id = ANY(%(managed)s))
-            GROUP BY u.id ORDER BY u.username"""
+            ORDER BY u.username"""
         statements.append((reps, params))
     return statements
 

@@ -145,6 +145,7 @@ def page_cases(ctx: dict) -> list[dict]:
     """Every measured page: (name, who, url, floor statements)."""
     from bench import floors
     from crm.dates import company_zone
+    from opportunities.pagination import LIST_COUNT_BOUND
 
     def company_midnight(day):
         return datetime.datetime.combine(day, datetime.time.min, tzinfo=company_zone())
@@ -168,7 +169,8 @@ def page_cases(ctx: dict) -> list[dict]:
                     "name": f"list ({label})",
                     "role": role,
                     "url": f"/opportunities/{query}",
-                    "floor": floors.opportunity_list(who, **options),
+                    # The page counts no further than its bound ("10,000+"); the API counts exactly.
+                    "floor": floors.opportunity_list(who, count_limit=LIST_COUNT_BOUND + 1, **options),
                 }
             )
         cases.append(
