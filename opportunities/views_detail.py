@@ -7,6 +7,7 @@ the service's message next to the field; a stale version (someone else saved mea
 the same endpoint the board uses.
 """
 
+import functools
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -15,13 +16,15 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied, Validati
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.dates import company_today
 from crm.exceptions import ConflictError
-from customers.models import Contact, Customer
 from opportunities.forms import (
     ActivityForm,
     CloseForm,
@@ -33,10 +36,14 @@ from opportunities.forms import (
 from opportunities.forms_admin import add_service_errors
 from opportunities.models import Opportunity
 from opportunities.selectors import (
-    opportunity_get_for_user,
     opportunity_is_stale,
-    opportunity_timeline,
     opportunity_unmet_exit_criteria,
+)
+from opportunities.selectors_detail import (
+    TimelineCursor,
+    opportunity_get_for_page,
+    opportunity_page_stages,
+    opportunity_timeline_page,
 )
 from opportunities.services import (
     opportunity_add_activity,
@@ -46,38 +53,51 @@ from opportunities.services import (
     opportunity_reopen,
     opportunity_update,
 )
-from sources.models import LeadSource
+from opportunities.templatetags.opportunity_display import person, status_label
 from stages.models import Stage
 from teams.visibility import can_manage_opportunity
 
 SERVICE_ERRORS = (ValidationError, PermissionDenied, ConflictError)
-# History rows keep foreign keys as ids (text); the page shows their names.
-NAMED_FIELDS = {"customer": Customer, "contact": Contact, "source": LeadSource}
+# History rows keep foreign keys as ids (text); the page shows their names (the selector joins them).
+NAMED_FIELDS = ("customer", "contact", "source")
 
 
 def _opportunity_or_404(request: HttpRequest, pk: int) -> Opportunity:
     try:
-        return opportunity_get_for_user(user=request.user, pk=pk)
+        return opportunity_get_for_page(user=request.user, pk=pk)
     except Opportunity.DoesNotExist as exc:
         raise Http404 from exc
+
+
+# The forms behind a button: rendered when opened (htmx, or ``?form=<name>`` without JS), so the
+# page does not build selects nobody looks at. ``?form=`` name → context name.
+ON_DEMAND_FORMS = {"push": "push_form", "close": "close_form", "reopen": "reopen_form", "edit": "edit_form"}
 
 
 @require_GET
 @login_required
 def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render_detail(request, _opportunity_or_404(request, pk))
+    opportunity = _opportunity_or_404(request, pk)
+    wanted = ON_DEMAND_FORMS.get(request.GET.get("form", ""))
+    if wanted and request.htmx:
+        return _render_form(request, opportunity, wanted)
+    return render_detail(request, opportunity, open_form=wanted)
 
 
 def render_detail(request: HttpRequest, opportunity: Opportunity, *, status: int = 200, **overrides) -> HttpResponse:
-    """The page, with any bound form (or the move dialog) passed in ``overrides``."""
+    """The page, with any bound form (or the move dialog) passed in ``overrides``; of the forms
+    behind a button, only the open one is rendered (``open_form``), the others on demand."""
     manager = can_manage_opportunity(request.user, opportunity)
-    stages = list(opportunity.pipeline.stages.all())
+    stages = opportunity_page_stages(opportunity=opportunity)
     today = company_today()
+    timeline = opportunity_timeline_page(opportunity=opportunity)
     context = {
         "opportunity": opportunity,
         "manager": manager,
         "stage_path": _stage_path(stages, opportunity),
-        "timeline": _timeline_for_page(opportunity),
+        "timeline": _timeline_for_page(timeline.events),
+        "timeline_total": timeline.total,
+        "timeline_earlier": timeline.earlier.encode() if timeline.earlier else "",
         "is_stale": opportunity_is_stale(opportunity=opportunity, today=today),
         "is_overdue": opportunity.is_open and opportunity.expected_close_date < today,
         "missing": (
@@ -86,21 +106,15 @@ def render_detail(request: HttpRequest, opportunity: Opportunity, *, status: int
             else []
         ),
         "today": today,
+        "offered": _offered_forms(opportunity, manager),
+        "activity_form": ActivityForm(),  # notes may be added to a closed deal too
+        "blank_activity_fields": _blank_activity_fields(get_language()),
     }
-    if opportunity.is_open:
-        context.update(
-            activity_form=ActivityForm(),
-            push_form=PushDateForm(
-                initial={"version": opportunity.version, "new_date": opportunity.expected_close_date}
-            ),
-            close_form=CloseForm(opportunity=opportunity),
-        )
-    elif manager:
-        context["reopen_form"] = ReopenForm(initial={"version": opportunity.version, "expected_close_date": today})
-    if opportunity.is_open or manager:
-        context["edit_form"] = OpportunityEditForm(opportunity=opportunity, manager=manager)
-    if not opportunity.is_open:
-        context["activity_form"] = ActivityForm()  # notes may still be added to a closed deal
+    # A form sent back (with the service's refusal) is shown even if this user is not offered it.
+    context["offered"] |= {name for name in ON_DEMAND_FORMS.values() if overrides.get(name)}
+    open_form = overrides.get("open_form")
+    if open_form in context["offered"] and open_form not in overrides:
+        context[open_form] = _unbound_form(open_form, opportunity, manager=manager, today=today)
     context.update(overrides)
     return render(request, "opportunities/opportunity_detail.html", context, status=status)
 
@@ -121,24 +135,145 @@ def _stage_path(stages: list[Stage], opportunity: Opportunity) -> list[dict]:
     return path
 
 
-def _timeline_for_page(opportunity: Opportunity) -> list[dict]:
-    """Newest first, with field names and the names behind ids of edited foreign keys."""
-    events = opportunity_timeline(opportunity=opportunity)
-    wanted: dict[str, set[int]] = {name: set() for name in NAMED_FIELDS}
-    for event in events:
-        if event["type"] == "field_changed" and event["field"] in wanted:
-            wanted[event["field"]].update(int(v) for v in (event["old_value"], event["new_value"]) if v.isdigit())
-    # No query for a kind of field nobody edited (an empty IN list is answered without SQL).
-    names = {
-        field: {str(pk): name for pk, name in NAMED_FIELDS[field].objects.filter(pk__in=ids).values_list("pk", "name")}
-        for field, ids in wanted.items()
+@functools.cache
+def _blank_activity_fields(language: str) -> str:
+    """The empty activity form's fields, rendered once per language: they depend on nothing but
+    the code and the language (no user, no row, no token), and Django's form templates cost a few
+    milliseconds on every view of the page. A form sent back with errors is rendered as usual."""
+    return render_to_string("opportunities/partials/form_fields.html", {"form": ActivityForm()})
+
+
+def _offered_forms(opportunity: Opportunity, manager: bool) -> set[str]:
+    """The forms behind a button this user may use on this deal."""
+    offered = set()
+    if opportunity.is_open:
+        offered |= {"push_form", "close_form"}
+    elif manager:
+        offered.add("reopen_form")
+    if opportunity.is_open or manager:
+        offered.add("edit_form")
+    return offered
+
+
+def _unbound_form(name: str, opportunity: Opportunity, *, manager: bool, today):
+    if name == "push_form":
+        return PushDateForm(initial={"version": opportunity.version, "new_date": opportunity.expected_close_date})
+    if name == "close_form":
+        return CloseForm(opportunity=opportunity)
+    if name == "reopen_form":
+        return ReopenForm(initial={"version": opportunity.version, "expected_close_date": today})
+    return OpportunityEditForm(opportunity=opportunity, manager=manager)
+
+
+def _render_form(request: HttpRequest, opportunity: Opportunity, name: str) -> HttpResponse:
+    """One form behind a button, as htmx loads it into its panel when the panel is opened."""
+    manager = can_manage_opportunity(request.user, opportunity)
+    if name not in _offered_forms(opportunity, manager):
+        raise Http404
+    form = _unbound_form(name, opportunity, manager=manager, today=company_today())
+    return render(
+        request,
+        f"opportunities/partials/detail_{name}.html",
+        {"opportunity": opportunity, "manager": manager, name: form},
+    )
+
+
+@require_GET
+@login_required
+def opportunity_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Earlier events of the timeline, ``?before=<cursor>``: the next items of the page's list
+    (htmx), or without JS a page of their own with a link to the next ones."""
+    opportunity = _opportunity_or_404(request, pk)
+    try:
+        before = TimelineCursor.decode(request.GET.get("before", ""))
+    except ValueError as exc:
+        raise Http404 from exc
+    timeline = opportunity_timeline_page(opportunity=opportunity, before=before)
+    context = {
+        "opportunity": opportunity,
+        "timeline": _timeline_for_page(timeline.events),
+        "timeline_total": timeline.total,
+        "timeline_earlier": timeline.earlier.encode() if timeline.earlier else "",
     }
+    if request.htmx:
+        return render(request, "opportunities/partials/timeline_more.html", context)
+    return render(request, "opportunities/opportunity_history.html", context)
+
+
+def _timeline_for_page(events: list[dict]) -> list[dict]:
+    """Each event with the words the page shows, put together here rather than in the template:
+    a page of events then renders in a few milliseconds instead of tens (the template only
+    places strings). The sentences are the catalogue's, so the translations are the same."""
     for event in events:
+        local = timezone.localtime(event["at"])
+        event["at_iso"] = local.isoformat()
+        event["at_text"] = local.strftime("%Y-%m-%d %H:%M")
+        event["by_name"] = person(event["by"]) if event["by"] else _("System")
+        event["what"], event["what_note"], event["lines"] = _event_words(event)
         if event["type"] == "field_changed":
-            event["label"] = _field_label(event["field"])
-            event["old_display"] = _field_value(event["field"], event["old_value"], names)
-            event["new_display"] = _field_value(event["field"], event["new_value"], names)
-    return events[::-1]
+            field = event["field"]
+            event["label"] = _field_label(field)
+            event["old_display"] = _field_value(field, event["old_value"], event["old_name"])
+            event["new_display"] = _field_value(field, event["new_value"], event["new_name"])
+            event["what"] = _("%(field)s changed") % {"field": event["label"]}
+    return events
+
+
+def _event_words(event: dict) -> tuple[str, str, list[tuple[str, str]]]:
+    """(what happened, a note beside it, the lines below it as (extra CSS class, text))."""
+    kind = event["type"]
+    quiet = " muted small"
+    lines: list[tuple[str, str]] = []
+    if kind == "created":
+        if event["probability"] is not None:
+            lines.append((quiet, _("Probability %(p)s%%") % {"p": event["probability"]}))
+        if event["stage_name"]:
+            return _("Created in “%(stage)s”") % {"stage": event["stage_name"]}, "", lines
+        return _("Created"), "", lines
+    if kind == "assigned":
+        if event["from_team_name"]:
+            names = {"old": event["from_team_name"], "new": event["to_team_name"]}
+            lines.append((quiet, _("Team %(old)s → %(new)s") % names))
+        if event["reason"]:
+            lines.append(("", event["reason"]))
+        if event["from_owner"]:
+            owners = {"old": person(event["from_owner"]), "new": person(event["to_owner"])}
+            return _("Handed over from %(old)s to %(new)s") % owners, "", lines
+        if event["to_owner"]:
+            return _("Assigned to %(new)s") % {"new": person(event["to_owner"])}, "", lines
+        return _("Returned to the team's unassigned pool"), "", lines
+    if kind == "stage_changed":
+        before = event["probability_before"]
+        odds = {"old": "—" if before is None else before, "new": event["probability_after"]}
+        lines.append((quiet, _("Probability %(old)s%% → %(new)s%%") % odds))
+        if event["note"]:
+            lines.append(("", event["note"]))
+        stages = {"old": event["from_stage_name"] or "", "new": event["to_stage_name"]}
+        return _("Moved from “%(old)s” to “%(new)s”") % stages, "", lines
+    if kind == "activity":
+        return event["kind_label"], _("in “%(stage)s”") % {"stage": event["stage_name"]}, lines
+    if kind == "field_changed":
+        return "", "", lines
+    if event["reason"]:
+        lines.append(("", event["reason"]))
+    if kind == "close_date_changed":
+        old, new = event["old_date"], event["new_date"]
+        dates = {"old": old.isoformat() if old else "", "new": new.isoformat()}
+        if event["is_push"]:
+            return _("Close date pushed from %(old)s to %(new)s") % dates, "", lines
+        if old:
+            return _("Close date moved from %(old)s to %(new)s") % dates, "", lines
+        return _("Close date set to %(new)s") % dates, "", lines
+    if kind == "won":
+        if event["owner"]:
+            lines.append((quiet, _("Credited to %(name)s") % {"name": person(event["owner"])}))
+        return _("Won"), "", lines
+    if kind == "lost":
+        reason = event["lost_reason_name"]
+        return (f"{_('Lost')}: {reason}" if reason else _("Lost")), "", lines
+    if kind == "expired":
+        return _("Expired: the expected close date passed"), "", lines
+    return _("Reopened (was %(status)s)") % {"status": status_label(event["from_status"])}, "", lines
 
 
 def _field_label(name: str) -> str:
@@ -148,11 +283,11 @@ def _field_label(name: str) -> str:
         return name
 
 
-def _field_value(name: str, value: str, names: dict) -> str:
+def _field_value(name: str, value: str, named: str | None) -> str:
     if value in ("true", "false"):
         return _("Yes") if value == "true" else _("No")
-    if name in names:
-        return names[name].get(value, value) if value else "—"
+    if name in NAMED_FIELDS:
+        return (named or value) if value else "—"
     return value or "—"
 
 
