@@ -77,10 +77,12 @@ class TimelinePage:
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _ORDER = {name: position for position, name in enumerate(TIMELINE_EVENT_TYPES)}
-_COLUMNS = (
+_UNION_COLUMNS = (
     "t_type t_pk t_at t_order t_by t_user1 t_user2 t_id1 t_id2 t_name1 t_name2 "
-    "t_text1 t_text2 t_text3 t_text4 t_date1 t_date2 t_num1 t_num2 t_total t_has_created"
+    "t_text1 t_text2 t_text3 t_text4 t_date1 t_date2 t_num1 t_num2"
 ).split()
+# … and per row: the number of events, whether "created" is among them, the people's names.
+_COLUMNS = [*_UNION_COLUMNS, "t_total", "t_has_created", "t_by_name", "t_user1_name", "t_user2_name"]
 
 
 def _timeline_sql(*, keyset: bool) -> str:
@@ -92,7 +94,7 @@ def _timeline_sql(*, keyset: bool) -> str:
     from customers.models import Contact, Customer
     from opportunities.models import Assignment, CloseDateChange, FieldChange, StageChange, StatusChange
     from sources.models import LeadSource
-    from teams.models import Team
+    from teams.models import Team, User
 
     big, text, day = "CAST(NULL AS BIGINT)", "CAST(NULL AS TEXT)", "CAST(NULL AS DATE)"
     small = "CAST(NULL AS INTEGER)"
@@ -148,20 +150,31 @@ def _timeline_sql(*, keyset: bool) -> str:
     ]
     union = "\n UNION ALL ".join(parts)
     where = (
-        "WHERE t_at < %(at)s OR (t_at = %(at)s AND t_order < %(order)s) "
-        "OR (t_at = %(at)s AND t_order = %(order)s AND t_pk < %(pk)s)"
+        "WHERE page.t_at < %(at)s OR (page.t_at = %(at)s AND page.t_order < %(order)s) "
+        "OR (page.t_at = %(at)s AND page.t_order = %(order)s AND page.t_pk < %(pk)s)"
         if keyset
         else ""
     )
+
+    def name(alias: str) -> str:  # as the person filter shows a user: full name, else username
+        full = f"TRIM({alias}.first_name || ' ' || {alias}.last_name)"
+        return f"COALESCE(NULLIF({full}, ''), {alias}.username)"
+
+    users = User._meta.db_table
     # A CTE's column list names the UNION's columns (PostgreSQL and SQLite alike).
     return f"""
-        WITH t({", ".join(_COLUMNS[:-2])}) AS ({union})
-        SELECT * FROM (
+        WITH t({", ".join(_UNION_COLUMNS)}) AS ({union})
+        SELECT page.*, {name("b")}, {name("u1")}, {name("u2")}
+        FROM (
             SELECT t.*, COUNT(*) OVER () AS t_total,
                    MAX(CASE WHEN t.t_type = 'created' THEN 1 ELSE 0 END) OVER () AS t_has_created
             FROM t
-        ) page {where}
-        ORDER BY t_at DESC, t_order DESC, t_pk DESC
+        ) page
+        LEFT JOIN {users} b ON b.id = page.t_by
+        LEFT JOIN {users} u1 ON u1.id = page.t_user1
+        LEFT JOIN {users} u2 ON u2.id = page.t_user2
+        {where}
+        ORDER BY page.t_at DESC, page.t_order DESC, page.t_pk DESC
         LIMIT %(limit)s"""
 
 
@@ -191,11 +204,10 @@ def opportunity_timeline_page(
     ``opportunity_timeline``. Events are dicts of plain values (names, not instances), with
     ``by`` / owners as users and an activity's ``attachments``.
 
-    Three queries whatever the history's length: the page's rows with the number of events
-    (one UNION ALL, keyset-paged), the people named on the page, and the page's files.
+    Two queries whatever the history's length: the page's rows with the number of events and
+    the people's names (one UNION ALL, keyset-paged), and the page's files. People are names
+    (``by``, owners), None for nobody: the system, or the team's unassigned pool.
     """
-    from teams.models import User
-
     params = {"deal": opportunity.pk, "limit": size + 1}
     if before is not None:
         params.update(at=connection.ops.adapt_datetimefield_value(before.at), order=before.order, pk=before.pk)
@@ -214,10 +226,6 @@ def opportunity_timeline_page(
     if not more and not has_created_row and (rows or before is None):
         rows.append({**dict.fromkeys(_COLUMNS), "t_type": "created", "t_at": opportunity.created_at})
         total = total or 1
-    people_ids = {row[name] for row in rows for name in ("t_by", "t_user1", "t_user2") if row[name] is not None}
-    if opportunity.created_by_id is not None and any(row["t_type"] == "created" for row in rows):
-        people_ids.add(opportunity.created_by_id)
-    people = {user.pk: user for user in User.objects.filter(pk__in=people_ids)}
     files: dict[int, list[Attachment]] = {}
     if rows:
         # The files of the activities in the page's span of time: a range rather than a list of
@@ -227,7 +235,7 @@ def opportunity_timeline_page(
             opportunity=opportunity, activity__occurred_at__range=(min(moments), max(moments))
         ).order_by("created_at", "pk"):
             files.setdefault(attachment.activity_id, []).append(attachment)
-    events = [_timeline_event(row, opportunity=opportunity, people=people, files=files) for row in rows]
+    events = [_timeline_event(row, opportunity=opportunity, files=files) for row in rows]
     return TimelinePage(
         events=events,
         total=total,
@@ -235,16 +243,18 @@ def opportunity_timeline_page(
     )
 
 
-def _timeline_event(row: dict, *, opportunity: Opportunity, people: dict, files: dict) -> dict:
+def _timeline_event(row: dict, *, opportunity: Opportunity, files: dict) -> dict:
     """A row of the UNION ALL as the event the page shows (the keys of ``opportunity_timeline``,
     with names in place of stage, team and lost-reason instances)."""
     kind = row["t_type"]
-    event = {"type": kind, "at": row["t_at"], "by": people.get(row["t_by"])}
+    event = {"type": kind, "at": row["t_at"], "by": row["t_by_name"]}
     if kind == "created":
         # The create service stamps its history rows a moment before the row's own created_at.
         event.update(
             at=min(opportunity.created_at, row["t_at"]),
-            by=people.get(opportunity.created_by_id),
+            # The create service writes its stage row as the deal's creator; a deal made some
+            # other way (no such row) names its creator itself.
+            by=row["t_by_name"] if row["t_pk"] else _person_name(opportunity.created_by),
             stage_name=row["t_name2"],
             probability=row["t_num2"],
         )
@@ -258,8 +268,8 @@ def _timeline_event(row: dict, *, opportunity: Opportunity, people: dict, files:
         )
     elif kind == "assigned":
         event.update(
-            from_owner=people.get(row["t_user1"]),
-            to_owner=people.get(row["t_user2"]),
+            from_owner=row["t_user1_name"],
+            to_owner=row["t_user2_name"],
             from_team_name=row["t_name1"] if row["t_id1"] != row["t_id2"] else None,
             to_team_name=row["t_name2"],
             reason=row["t_text1"],
@@ -292,6 +302,10 @@ def _timeline_event(row: dict, *, opportunity: Opportunity, people: dict, files:
             from_status=row["t_text2"],
             reason=row["t_text1"],
             lost_reason_name=row["t_name1"],
-            owner=people.get(row["t_user2"]),
+            owner=row["t_user2_name"],
         )
     return event
+
+
+def _person_name(user) -> str | None:
+    return (user.get_full_name() or user.username) if user is not None else None

@@ -12,13 +12,11 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -53,13 +51,11 @@ from opportunities.services import (
     opportunity_reopen,
     opportunity_update,
 )
-from opportunities.templatetags.opportunity_display import person, status_label
+from opportunities.timeline_html import timeline_for_page
 from stages.models import Stage
 from teams.visibility import can_manage_opportunity
 
 SERVICE_ERRORS = (ValidationError, PermissionDenied, ConflictError)
-# History rows keep foreign keys as ids (text); the page shows their names (the selector joins them).
-NAMED_FIELDS = ("customer", "contact", "source")
 
 
 def _opportunity_or_404(request: HttpRequest, pk: int) -> Opportunity:
@@ -95,7 +91,7 @@ def render_detail(request: HttpRequest, opportunity: Opportunity, *, status: int
         "opportunity": opportunity,
         "manager": manager,
         "stage_path": _stage_path(stages, opportunity),
-        "timeline": _timeline_for_page(timeline.events),
+        "timeline": timeline_for_page(timeline.events),
         "timeline_total": timeline.total,
         "timeline_earlier": timeline.earlier.encode() if timeline.earlier else "",
         "is_stale": opportunity_is_stale(opportunity=opportunity, today=today),
@@ -131,7 +127,23 @@ def _stage_path(stages: list[Stage], opportunity: Opportunity) -> list[dict]:
             state = "current"
         elif current is not None and current.kind != Stage.Kind.OPEN and stage.kind == Stage.Kind.OPEN:
             state = "done"
-        path.append({"stage": stage, "state": state})
+        # The button's words here, not in the template: ten stages' worth of tag logic is a
+        # tenth of the page's rendering.
+        if state == "current":
+            title = _("Current stage")
+        elif opportunity.is_open:
+            title = _("Move to %(name)s") % {"name": stage.name}
+        else:
+            title = ""
+        path.append(
+            {
+                "stage": stage,
+                "state": state,
+                "title": title,
+                "disabled": state == "current" or not opportunity.is_open,
+                "probability": stage.probability if stage.kind == Stage.Kind.OPEN else None,
+            }
+        )
     return path
 
 
@@ -191,104 +203,13 @@ def opportunity_history(request: HttpRequest, pk: int) -> HttpResponse:
     timeline = opportunity_timeline_page(opportunity=opportunity, before=before)
     context = {
         "opportunity": opportunity,
-        "timeline": _timeline_for_page(timeline.events),
+        "timeline": timeline_for_page(timeline.events),
         "timeline_total": timeline.total,
         "timeline_earlier": timeline.earlier.encode() if timeline.earlier else "",
     }
     if request.htmx:
         return render(request, "opportunities/partials/timeline_more.html", context)
     return render(request, "opportunities/opportunity_history.html", context)
-
-
-def _timeline_for_page(events: list[dict]) -> list[dict]:
-    """Each event with the words the page shows, put together here rather than in the template:
-    a page of events then renders in a few milliseconds instead of tens (the template only
-    places strings). The sentences are the catalogue's, so the translations are the same."""
-    for event in events:
-        local = timezone.localtime(event["at"])
-        event["at_iso"] = local.isoformat()
-        event["at_text"] = local.strftime("%Y-%m-%d %H:%M")
-        event["by_name"] = person(event["by"]) if event["by"] else _("System")
-        event["what"], event["what_note"], event["lines"] = _event_words(event)
-        if event["type"] == "field_changed":
-            field = event["field"]
-            event["label"] = _field_label(field)
-            event["old_display"] = _field_value(field, event["old_value"], event["old_name"])
-            event["new_display"] = _field_value(field, event["new_value"], event["new_name"])
-            event["what"] = _("%(field)s changed") % {"field": event["label"]}
-    return events
-
-
-def _event_words(event: dict) -> tuple[str, str, list[tuple[str, str]]]:
-    """(what happened, a note beside it, the lines below it as (extra CSS class, text))."""
-    kind = event["type"]
-    quiet = " muted small"
-    lines: list[tuple[str, str]] = []
-    if kind == "created":
-        if event["probability"] is not None:
-            lines.append((quiet, _("Probability %(p)s%%") % {"p": event["probability"]}))
-        if event["stage_name"]:
-            return _("Created in “%(stage)s”") % {"stage": event["stage_name"]}, "", lines
-        return _("Created"), "", lines
-    if kind == "assigned":
-        if event["from_team_name"]:
-            names = {"old": event["from_team_name"], "new": event["to_team_name"]}
-            lines.append((quiet, _("Team %(old)s → %(new)s") % names))
-        if event["reason"]:
-            lines.append(("", event["reason"]))
-        if event["from_owner"]:
-            owners = {"old": person(event["from_owner"]), "new": person(event["to_owner"])}
-            return _("Handed over from %(old)s to %(new)s") % owners, "", lines
-        if event["to_owner"]:
-            return _("Assigned to %(new)s") % {"new": person(event["to_owner"])}, "", lines
-        return _("Returned to the team's unassigned pool"), "", lines
-    if kind == "stage_changed":
-        before = event["probability_before"]
-        odds = {"old": "—" if before is None else before, "new": event["probability_after"]}
-        lines.append((quiet, _("Probability %(old)s%% → %(new)s%%") % odds))
-        if event["note"]:
-            lines.append(("", event["note"]))
-        stages = {"old": event["from_stage_name"] or "", "new": event["to_stage_name"]}
-        return _("Moved from “%(old)s” to “%(new)s”") % stages, "", lines
-    if kind == "activity":
-        return event["kind_label"], _("in “%(stage)s”") % {"stage": event["stage_name"]}, lines
-    if kind == "field_changed":
-        return "", "", lines
-    if event["reason"]:
-        lines.append(("", event["reason"]))
-    if kind == "close_date_changed":
-        old, new = event["old_date"], event["new_date"]
-        dates = {"old": old.isoformat() if old else "", "new": new.isoformat()}
-        if event["is_push"]:
-            return _("Close date pushed from %(old)s to %(new)s") % dates, "", lines
-        if old:
-            return _("Close date moved from %(old)s to %(new)s") % dates, "", lines
-        return _("Close date set to %(new)s") % dates, "", lines
-    if kind == "won":
-        if event["owner"]:
-            lines.append((quiet, _("Credited to %(name)s") % {"name": person(event["owner"])}))
-        return _("Won"), "", lines
-    if kind == "lost":
-        reason = event["lost_reason_name"]
-        return (f"{_('Lost')}: {reason}" if reason else _("Lost")), "", lines
-    if kind == "expired":
-        return _("Expired: the expected close date passed"), "", lines
-    return _("Reopened (was %(status)s)") % {"status": status_label(event["from_status"])}, "", lines
-
-
-def _field_label(name: str) -> str:
-    try:
-        return capfirst(Opportunity._meta.get_field(name).verbose_name)
-    except FieldDoesNotExist:  # a field since removed from the model keeps its raw name
-        return name
-
-
-def _field_value(name: str, value: str, named: str | None) -> str:
-    if value in ("true", "false"):
-        return _("Yes") if value == "true" else _("No")
-    if name in NAMED_FIELDS:
-        return (named or value) if value else "—"
-    return value or "—"
 
 
 # --- actions ------------------------------------------------------------------------------

@@ -131,7 +131,7 @@ def test_it_shows_the_newest_events_first_and_the_earlier_ones_page_by_page(clie
 def test_it_pages_the_history_with_a_constant_number_of_queries(client, long_deal, rep, django_assert_max_num_queries):
     client.force_login(rep)
     link = earlier_link(client.get(detail(long_deal)).content.decode())
-    with django_assert_max_num_queries(7):  # session, user, the deal, the page's rows, people, files, bell
+    with django_assert_max_num_queries(6):  # session, user, the deal, the page's rows, its files, the bell
         response = client.get(link)
     assert response.status_code == 200
 
