@@ -65,7 +65,10 @@ class TimelineCursor:
     def decode(cls, raw: str) -> "TimelineCursor":
         """The inverse of ``encode``; anything else raises ValueError."""
         micros, order, pk = (int(part) for part in raw.split("."))
-        return cls(at=_EPOCH + datetime.timedelta(microseconds=micros), order=order, pk=pk)
+        try:
+            return cls(at=_EPOCH + datetime.timedelta(microseconds=micros), order=order, pk=pk)
+        except OverflowError as exc:  # a moment no history has
+            raise ValueError(raw) from exc
 
 
 @dataclass
@@ -184,11 +187,11 @@ def _cached_timeline_sql(keyset: bool) -> str:
 
 
 def _moment(value) -> datetime.datetime:
-    """A timestamp as SQLite gives it (text, UTC) or PostgreSQL does (aware)."""
+    """A timestamp as PostgreSQL gives it (aware) or SQLite does (UTC, as text or naive)."""
     if isinstance(value, str):
         value = parse_datetime(value)
-        if timezone.is_naive(value):
-            value = timezone.make_aware(value, datetime.UTC)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, datetime.UTC)
     return value
 
 

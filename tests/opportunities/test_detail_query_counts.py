@@ -147,7 +147,7 @@ def test_it_shows_earlier_events_as_a_plain_page_without_js(client, long_deal, r
     assert earlier_link(html)  # and on to the next page
 
 
-@pytest.mark.parametrize("before", ["", "nonsense", "1.2", "x.1.2"])
+@pytest.mark.parametrize("before", ["", "nonsense", "1.2", "x.1.2", "9" * 30 + ".1.1"])
 def test_it_answers_404_to_a_bad_cursor(client, new_deal, rep, before):
     client.force_login(rep)
     assert client.get(history(new_deal), {"before": before}).status_code == 404
