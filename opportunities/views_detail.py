@@ -83,13 +83,14 @@ def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def render_detail(request: HttpRequest, opportunity: Opportunity, *, status: int = 200, **overrides) -> HttpResponse:
     """The page, with any bound form (or the move dialog) passed in ``overrides``; of the forms
     behind a button, only the open one is rendered (``open_form``), the others on demand."""
-    manager = can_manage_opportunity(request.user, opportunity)
+    # Managing the deal's team changes only what a closed deal offers and the edit form's fields:
+    # asked only then (an open deal's page makes one query fewer).
+    manager = None if opportunity.is_open else can_manage_opportunity(request.user, opportunity)
     stages = opportunity_page_stages(opportunity=opportunity)
     today = company_today()
     timeline = opportunity_timeline_page(opportunity=opportunity)
     context = {
         "opportunity": opportunity,
-        "manager": manager,
         "stage_path": _stage_path(stages, opportunity),
         "timeline": timeline_for_page(timeline.events),
         "timeline_total": timeline.total,
@@ -110,6 +111,8 @@ def render_detail(request: HttpRequest, opportunity: Opportunity, *, status: int
     context["offered"] |= {name for name in ON_DEMAND_FORMS.values() if overrides.get(name)}
     open_form = overrides.get("open_form")
     if open_form in context["offered"] and open_form not in overrides:
+        if manager is None:
+            manager = can_manage_opportunity(request.user, opportunity)
         context[open_form] = _unbound_form(open_form, opportunity, manager=manager, today=today)
     context.update(overrides)
     return render(request, "opportunities/opportunity_detail.html", context, status=status)
@@ -155,8 +158,9 @@ def _blank_activity_fields(language: str) -> str:
     return render_to_string("opportunities/partials/form_fields.html", {"form": ActivityForm()})
 
 
-def _offered_forms(opportunity: Opportunity, manager: bool) -> set[str]:
-    """The forms behind a button this user may use on this deal."""
+def _offered_forms(opportunity: Opportunity, manager: bool | None) -> set[str]:
+    """The forms behind a button this user may use on this deal (``manager`` matters, and is
+    known, for a closed deal only)."""
     offered = set()
     if opportunity.is_open:
         offered |= {"push_form", "close_form"}
