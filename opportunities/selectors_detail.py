@@ -209,7 +209,8 @@ def opportunity_timeline_page(
 
     Two queries whatever the history's length: the page's rows with the number of events and
     the people's names (one UNION ALL, keyset-paged), and the page's files. People are names
-    (``by``, owners), None for nobody: the system, or the team's unassigned pool.
+    (``by``, owners), None for nobody: the system, or the team's unassigned pool. An activity's
+    ``attachments`` are dicts: ``pk``, ``original_name``, ``size``, ``is_image``.
     """
     params = {"deal": opportunity.pk, "limit": size + 1}
     if before is not None:
@@ -229,15 +230,23 @@ def opportunity_timeline_page(
     if not more and not has_created_row and (rows or before is None):
         rows.append({**dict.fromkeys(_COLUMNS), "t_type": "created", "t_at": opportunity.created_at})
         total = total or 1
-    files: dict[int, list[Attachment]] = {}
+    files: dict[int, list[dict]] = {}
     if rows:
         # The files of the activities in the page's span of time: a range rather than a list of
         # ids, so a page without activities costs the same one query.
         moments = [row["t_at"] for row in rows]
-        for attachment in Attachment.objects.filter(
-            opportunity=opportunity, activity__occurred_at__range=(min(moments), max(moments))
-        ).order_by("created_at", "pk"):
-            files.setdefault(attachment.activity_id, []).append(attachment)
+        found = (
+            Attachment.objects.filter(
+                opportunity=opportunity, activity__occurred_at__range=(min(moments), max(moments))
+            )
+            .order_by("created_at", "pk")
+            .values_list("pk", "activity_id", "original_name", "content_type", "size")
+        )
+        for pk, activity_id, name, content_type, size in found:
+            is_image = content_type.startswith("image/")  # Attachment.is_image
+            files.setdefault(activity_id, []).append(
+                {"pk": pk, "original_name": name, "size": size, "is_image": is_image}
+            )
     events = [_timeline_event(row, opportunity=opportunity, files=files) for row in rows]
     return TimelinePage(
         events=events,

@@ -73,16 +73,16 @@ def _activity_html(event: dict) -> str:
     if event["attachments"]:
         files = []
         for file in event["attachments"]:
-            link = _e(reverse("opportunities:attachment_download", args=[file.pk]))
-            if file.is_image:
+            link = _e(reverse("opportunities:attachment_download", args=[file["pk"]]))
+            if file["is_image"]:
                 files.append(
                     f'<li><a class="thumb" href="{link}" target="_blank" rel="noopener"><img src="{link}" '
-                    f'alt="{_e(file.original_name)}" loading="lazy" width="96" height="96"></a></li>'
+                    f'alt="{_e(file["original_name"])}" loading="lazy" width="96" height="96"></a></li>'
                 )
             else:
                 files.append(
-                    f'<li><a class="file-link" href="{link}">{_e(file.original_name)}</a> '
-                    f'<span class="muted small">{_e(filesizeformat(file.size))}</span></li>'
+                    f'<li><a class="file-link" href="{link}">{_e(file["original_name"])}</a> '
+                    f'<span class="muted small">{_e(filesizeformat(file["size"]))}</span></li>'
                 )
         parts.append(f'<ul class="files">{"".join(files)}</ul>')
     return "".join(parts)
