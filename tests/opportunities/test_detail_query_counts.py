@@ -190,3 +190,16 @@ def test_it_does_not_offer_reopen_to_a_rep_on_demand_either(client, new_deal, re
     client.force_login(manager)
     part = client.get(detail(new_deal), {"form": "reopen"}, headers=HTMX).content.decode()
     assert 'name="expected_close_date"' in part
+
+
+@pytest.mark.parametrize(("viewer", "form"), [("rep", "edit"), ("rep", "close"), ("manager", "edit")])
+def test_it_reads_a_form_s_choices_with_one_plain_query_each(
+    client, new_deal, viewer, form, lost_reason, request, django_assert_max_num_queries
+):
+    client.force_login(request.getfixturevalue(viewer))
+    client.get(detail(new_deal), {"form": form}, headers=HTMX)
+    with django_assert_max_num_queries(MAX_QUERIES) as captured:
+        response = client.get(detail(new_deal), {"form": form}, headers=HTMX)
+    assert response.status_code == 200 and "<option" in response.content.decode()
+    # Not through a server-side cursor (DECLARE … FETCH), as ModelChoiceIterator would.
+    assert not any(query["sql"].startswith("DECLARE") for query in captured.captured_queries)
