@@ -25,6 +25,23 @@ class PageForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class ListedModelChoiceIterator(forms.models.ModelChoiceIterator):
+    """Choices read with one plain query. ModelChoiceIterator reads them through
+    ``queryset.iterator()``: a server-side cursor on PostgreSQL (DECLARE, FETCH, CLOSE) for a
+    list of a few dozen rows. Read this way the list is cached on the field's queryset, so showing
+    a choice's label again (after a conflict) does not read it twice."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
+class ListedModelChoiceField(forms.ModelChoiceField):
+    iterator = ListedModelChoiceIterator
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -236,7 +253,7 @@ class CloseForm(PageForm):
         label=_("Outcome"), choices=[(Opportunity.Status.WON, _("Won")), (Opportunity.Status.LOST, _("Lost"))]
     )
     won_amount = forms.DecimalField(label=_("Won amount"), min_value=0, max_digits=14, decimal_places=2, required=False)
-    lost_reason = forms.ModelChoiceField(LostReason.objects.none(), label=_("Lost reason"), required=False)
+    lost_reason = ListedModelChoiceField(LostReason.objects.none(), label=_("Lost reason"), required=False)
     reason = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, opportunity: Opportunity, **kwargs):
@@ -259,13 +276,13 @@ class OpportunityEditForm(PageForm):
 
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     title = forms.CharField(label=_("Title"), max_length=200)
-    contact = forms.ModelChoiceField(None, label=_("Contact"), required=False)
-    source = forms.ModelChoiceField(None, label=_("Lead source"))
+    contact = ListedModelChoiceField(None, label=_("Contact"), required=False)
+    source = ListedModelChoiceField(None, label=_("Lead source"))
     amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=14, decimal_places=2, required=False)
     currency = forms.ChoiceField(label=_("Currency"))
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     # Managers only (removed for reps in __init__).
-    owner = forms.ModelChoiceField(None, label=_("Owner"), required=False, empty_label=_("— Team's unassigned pool —"))
+    owner = ListedModelChoiceField(None, label=_("Owner"), required=False, empty_label=_("— Team's unassigned pool —"))
     probability_is_manual = forms.BooleanField(label=_("Set the probability by hand"), required=False)
     probability = forms.IntegerField(label=_("Win probability (%)"), min_value=0, max_value=100, required=False)
     difficulty = forms.DecimalField(

@@ -8,6 +8,7 @@ urlpatterns = [
     path("board/", views_board.board, name="board"),
     path("board/column/<int:stage_id>/", views_board.board_column, name="board_column"),
     path("<int:pk>/", views_detail.opportunity_detail, name="detail"),
+    path("<int:pk>/history/", views_detail.opportunity_history, name="history"),
     path("<int:pk>/move/", views_board.opportunity_move, name="move"),
     path("<int:pk>/activity/", views_detail.opportunity_activity, name="activity"),
     path("<int:pk>/close-date/", views_detail.opportunity_push_date, name="push_date"),

@@ -7,21 +7,22 @@ the service's message next to the field; a stale version (someone else saved mea
 the same endpoint the board uses.
 """
 
+import functools
 from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.text import capfirst
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.dates import company_today
 from crm.exceptions import ConflictError
-from customers.models import Contact, Customer
 from opportunities.forms import (
     ActivityForm,
     CloseForm,
@@ -33,11 +34,14 @@ from opportunities.forms import (
 from opportunities.forms_admin import add_service_errors
 from opportunities.models import Opportunity
 from opportunities.selectors import (
-    opportunity_evidence,
-    opportunity_get_for_user,
     opportunity_is_stale,
-    opportunity_timeline,
     opportunity_unmet_exit_criteria,
+)
+from opportunities.selectors_detail import (
+    TimelineCursor,
+    opportunity_get_for_page,
+    opportunity_page_stages,
+    opportunity_timeline_page,
 )
 from opportunities.services import (
     opportunity_add_activity,
@@ -47,62 +51,69 @@ from opportunities.services import (
     opportunity_reopen,
     opportunity_update,
 )
-from sources.models import LeadSource
+from opportunities.timeline_html import timeline_for_page
 from stages.models import Stage
 from teams.visibility import can_manage_opportunity
 
 SERVICE_ERRORS = (ValidationError, PermissionDenied, ConflictError)
-# History rows keep foreign keys as ids (text); the page shows their names.
-NAMED_FIELDS = {"customer": Customer, "contact": Contact, "source": LeadSource}
 
 
 def _opportunity_or_404(request: HttpRequest, pk: int) -> Opportunity:
     try:
-        return opportunity_get_for_user(user=request.user, pk=pk)
+        return opportunity_get_for_page(user=request.user, pk=pk)
     except Opportunity.DoesNotExist as exc:
         raise Http404 from exc
+
+
+# The forms behind a button: rendered when opened (htmx, or ``?form=<name>`` without JS), so the
+# page does not build selects nobody looks at. ``?form=`` name → context name.
+ON_DEMAND_FORMS = {"push": "push_form", "close": "close_form", "reopen": "reopen_form", "edit": "edit_form"}
 
 
 @require_GET
 @login_required
 def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render_detail(request, _opportunity_or_404(request, pk))
+    opportunity = _opportunity_or_404(request, pk)
+    wanted = ON_DEMAND_FORMS.get(request.GET.get("form", ""))
+    if wanted and request.htmx:
+        return _render_form(request, opportunity, wanted)
+    return render_detail(request, opportunity, open_form=wanted)
 
 
 def render_detail(request: HttpRequest, opportunity: Opportunity, *, status: int = 200, **overrides) -> HttpResponse:
-    """The page, with any bound form (or the move dialog) passed in ``overrides``."""
-    manager = can_manage_opportunity(request.user, opportunity)
-    stages = list(opportunity.pipeline.stages.all())
+    """The page, with any bound form (or the move dialog) passed in ``overrides``; of the forms
+    behind a button, only the open one is rendered (``open_form``), the others on demand."""
+    # Managing the deal's team changes only what a closed deal offers and the edit form's fields:
+    # asked only then (an open deal's page makes one query fewer).
+    manager = None if opportunity.is_open else can_manage_opportunity(request.user, opportunity)
+    stages = opportunity_page_stages(opportunity=opportunity)
     today = company_today()
-    timeline = _timeline_for_page(opportunity)
+    timeline = opportunity_timeline_page(opportunity=opportunity)
     context = {
         "opportunity": opportunity,
-        "manager": manager,
         "stage_path": _stage_path(stages, opportunity),
-        "timeline": timeline,
+        "timeline": timeline_for_page(timeline.events),
+        "timeline_total": timeline.total,
+        "timeline_earlier": timeline.earlier.encode() if timeline.earlier else "",
         "is_stale": opportunity_is_stale(opportunity=opportunity, today=today),
         "is_overdue": opportunity.is_open and opportunity.expected_close_date < today,
         "missing": (
-            opportunity_unmet_exit_criteria(opportunity=opportunity, evidence=opportunity_evidence(timeline=timeline))
+            opportunity_unmet_exit_criteria(opportunity=opportunity)
             if opportunity.is_open and opportunity.stage.has_exit_criteria
             else []
         ),
         "today": today,
+        "offered": _offered_forms(opportunity, manager),
+        "activity_form": ActivityForm(),  # notes may be added to a closed deal too
+        "blank_activity_fields": _blank_activity_fields(get_language()),
     }
-    if opportunity.is_open:
-        context.update(
-            activity_form=ActivityForm(),
-            push_form=PushDateForm(
-                initial={"version": opportunity.version, "new_date": opportunity.expected_close_date}
-            ),
-            close_form=CloseForm(opportunity=opportunity),
-        )
-    elif manager:
-        context["reopen_form"] = ReopenForm(initial={"version": opportunity.version, "expected_close_date": today})
-    if opportunity.is_open or manager:
-        context["edit_form"] = OpportunityEditForm(opportunity=opportunity, manager=manager)
-    if not opportunity.is_open:
-        context["activity_form"] = ActivityForm()  # notes may still be added to a closed deal
+    # A form sent back (with the service's refusal) is shown even if this user is not offered it.
+    context["offered"] |= {name for name in ON_DEMAND_FORMS.values() if overrides.get(name)}
+    open_form = overrides.get("open_form")
+    if open_form in context["offered"] and open_form not in overrides:
+        if manager is None:
+            manager = can_manage_opportunity(request.user, opportunity)
+        context[open_form] = _unbound_form(open_form, opportunity, manager=manager, today=today)
     context.update(overrides)
     return render(request, "opportunities/opportunity_detail.html", context, status=status)
 
@@ -119,43 +130,90 @@ def _stage_path(stages: list[Stage], opportunity: Opportunity) -> list[dict]:
             state = "current"
         elif current is not None and current.kind != Stage.Kind.OPEN and stage.kind == Stage.Kind.OPEN:
             state = "done"
-        path.append({"stage": stage, "state": state})
+        # The button's words here, not in the template: ten stages' worth of tag logic is a
+        # tenth of the page's rendering.
+        if state == "current":
+            title = _("Current stage")
+        elif opportunity.is_open:
+            title = _("Move to %(name)s") % {"name": stage.name}
+        else:
+            title = ""
+        path.append(
+            {
+                "stage": stage,
+                "state": state,
+                "title": title,
+                "disabled": state == "current" or not opportunity.is_open,
+                "probability": stage.probability if stage.kind == Stage.Kind.OPEN else None,
+            }
+        )
     return path
 
 
-def _timeline_for_page(opportunity: Opportunity) -> list[dict]:
-    """Newest first, with field names and the names behind ids of edited foreign keys."""
-    events = opportunity_timeline(opportunity=opportunity)
-    wanted: dict[str, set[int]] = {name: set() for name in NAMED_FIELDS}
-    for event in events:
-        if event["type"] == "field_changed" and event["field"] in wanted:
-            wanted[event["field"]].update(int(v) for v in (event["old_value"], event["new_value"]) if v.isdigit())
-    # No query for a kind of field nobody edited (an empty IN list is answered without SQL).
-    names = {
-        field: {str(pk): name for pk, name in NAMED_FIELDS[field].objects.filter(pk__in=ids).values_list("pk", "name")}
-        for field, ids in wanted.items()
-    }
-    for event in events:
-        if event["type"] == "field_changed":
-            event["label"] = _field_label(event["field"])
-            event["old_display"] = _field_value(event["field"], event["old_value"], names)
-            event["new_display"] = _field_value(event["field"], event["new_value"], names)
-    return events[::-1]
+@functools.cache
+def _blank_activity_fields(language: str) -> str:
+    """The empty activity form's fields, rendered once per language: they depend on nothing but
+    the code and the language (no user, no row, no token), and Django's form templates cost a few
+    milliseconds on every view of the page. A form sent back with errors is rendered as usual."""
+    return render_to_string("opportunities/partials/form_fields.html", {"form": ActivityForm()})
 
 
-def _field_label(name: str) -> str:
+def _offered_forms(opportunity: Opportunity, manager: bool | None) -> set[str]:
+    """The forms behind a button this user may use on this deal (``manager`` matters, and is
+    known, for a closed deal only)."""
+    offered = set()
+    if opportunity.is_open:
+        offered |= {"push_form", "close_form"}
+    elif manager:
+        offered.add("reopen_form")
+    if opportunity.is_open or manager:
+        offered.add("edit_form")
+    return offered
+
+
+def _unbound_form(name: str, opportunity: Opportunity, *, manager: bool, today):
+    if name == "push_form":
+        return PushDateForm(initial={"version": opportunity.version, "new_date": opportunity.expected_close_date})
+    if name == "close_form":
+        return CloseForm(opportunity=opportunity)
+    if name == "reopen_form":
+        return ReopenForm(initial={"version": opportunity.version, "expected_close_date": today})
+    return OpportunityEditForm(opportunity=opportunity, manager=manager)
+
+
+def _render_form(request: HttpRequest, opportunity: Opportunity, name: str) -> HttpResponse:
+    """One form behind a button, as htmx loads it into its panel when the panel is opened."""
+    manager = can_manage_opportunity(request.user, opportunity)
+    if name not in _offered_forms(opportunity, manager):
+        raise Http404
+    form = _unbound_form(name, opportunity, manager=manager, today=company_today())
+    return render(
+        request,
+        f"opportunities/partials/detail_{name}.html",
+        {"opportunity": opportunity, "manager": manager, name: form},
+    )
+
+
+@require_GET
+@login_required
+def opportunity_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Earlier events of the timeline, ``?before=<cursor>``: the next items of the page's list
+    (htmx), or without JS a page of their own with a link to the next ones."""
+    opportunity = _opportunity_or_404(request, pk)
     try:
-        return capfirst(Opportunity._meta.get_field(name).verbose_name)
-    except FieldDoesNotExist:  # a field since removed from the model keeps its raw name
-        return name
-
-
-def _field_value(name: str, value: str, names: dict) -> str:
-    if value in ("true", "false"):
-        return _("Yes") if value == "true" else _("No")
-    if name in names:
-        return names[name].get(value, value) if value else "—"
-    return value or "—"
+        before = TimelineCursor.decode(request.GET.get("before", ""))
+    except ValueError as exc:
+        raise Http404 from exc
+    timeline = opportunity_timeline_page(opportunity=opportunity, before=before)
+    context = {
+        "opportunity": opportunity,
+        "timeline": timeline_for_page(timeline.events),
+        "timeline_total": timeline.total,
+        "timeline_earlier": timeline.earlier.encode() if timeline.earlier else "",
+    }
+    if request.htmx:
+        return render(request, "opportunities/partials/timeline_more.html", context)
+    return render(request, "opportunities/opportunity_history.html", context)
 
 
 # --- actions ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from crm.dates import company_today
 from opportunities.models import Opportunity
+from opportunities.selectors import opportunity_timeline
 from opportunities.services import (
     opportunity_add_activity,
     opportunity_assign,
@@ -105,3 +106,26 @@ def test_it_logs_an_activity_with_photos(login, live_server, rep, worked_deal, m
     latest = page.locator(".timeline .event").first
     expect(latest).to_contain_text("Visited the buyer's warehouse")
     expect(latest.locator(".thumb img")).to_have_count(2)
+
+
+def test_it_loads_earlier_events_and_a_closed_form_when_asked(
+    login, live_server, rep, worked_deal, manager, lost_reason
+):
+    opportunity_assign(opportunity_ids=[worked_deal.pk], owner=rep, by=manager, reason="back")
+    for index in range(55):
+        opportunity_add_activity(opportunity=worked_deal, by=rep, kind="note", body=f"Note {index}")
+    page = login(rep)
+    page.goto(f"{live_server.url}/opportunities/{worked_deal.pk}/")
+    events = page.locator(".timeline .event")
+    expect(events).to_have_count(50)
+    expect(events.first).to_contain_text("Note 54")
+    page.locator(".timeline-earlier a").click()
+    expect(events).to_have_count(len(opportunity_timeline(opportunity=worked_deal)))  # every event, once
+    expect(events.last).to_contain_text("Created")
+    expect(page.locator(".timeline-earlier a")).to_have_count(0)
+    assert "/history/" not in page.url  # appended in place, not a new page
+    panel = page.locator("#close-deal")
+    expect(panel.locator("select[name=lost_reason]")).to_have_count(0)
+    panel.locator("summary").click()
+    expect(panel.locator("select[name=lost_reason]")).to_be_visible()
+    expect(panel.locator("select[name=lost_reason] option", has_text=lost_reason.name)).to_have_count(1)
