@@ -765,7 +765,7 @@ def _long_history(cursor, now: datetime.datetime) -> int:
     return deal_id
 
 
-def _drop_secondary_indexes(cursor, tables) -> list[str]:
+def drop_secondary_indexes(cursor, tables) -> list[str]:
     """Drop the indexes that back no constraint; returns their CREATE statements to build them again."""
     cursor.execute(
         """
@@ -812,7 +812,7 @@ def generate(n: int, *, now: datetime.datetime | None = None, echo=print) -> dic
             cursor.execute("SET LOCAL session_replication_role = replica")
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
             cursor.execute("SET LOCAL work_mem = '64MB'")
-            indexes = _drop_secondary_indexes(cursor, BULK_TABLES)
+            indexes = drop_secondary_indexes(cursor, BULK_TABLES)
             step("customers", _customers, cursor, customers, now)
             _lookup_tables(cursor, config)
             step("draws", _deals, cursor, n, customers, config, now)

@@ -36,6 +36,9 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.dataset import drop_secondary_indexes  # noqa: E402  (sys.path first)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
 
 REPS, TEAMS, SOURCES, CUSTOMERS = 50, 5, 20, 100
@@ -79,23 +82,6 @@ BIG_TABLES = (
     "opportunities_statuschange",
     "opportunities_activity",
 )
-
-
-def _drop_secondary_indexes(connection, tables) -> list[str]:
-    """Drop the plain (non-constraint) indexes of ``tables``; returns their CREATE statements."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT i.indexname, i.indexdef FROM pg_indexes i
-            WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s)
-              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
-            """,
-            [list(tables)],
-        )
-        found = cursor.fetchall()
-        for name, _definition in found:
-            cursor.execute(f'DROP INDEX "{name}"')
-    return [definition for _name, definition in found]
 
 
 def generate(n: int, *, now: datetime.datetime) -> dict:
@@ -165,7 +151,8 @@ def generate(n: int, *, now: datetime.datetime) -> dict:
         open_ids = [stages[name].pk for name, _p in OPEN_STAGES]
         # Bulk load: drop the secondary indexes of the big tables and build them once at the end,
         # far faster than maintaining them row by row.
-        indexes = _drop_secondary_indexes(connection, BIG_TABLES)
+        with connection.cursor() as cursor:
+            indexes = drop_secondary_indexes(cursor, BIG_TABLES)
         params = {
             "n": n,
             "now": now,
