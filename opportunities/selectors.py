@@ -517,17 +517,18 @@ def _company_midnight(day: datetime.date) -> datetime.datetime:
 
 
 def opportunity_incentive_month_to_date(*, user, today: datetime.date | None = None) -> dict:
-    """My incentive so far this month, on the home page: the reports app's incentive report
-    (the IncentivePolicy in force on the day each deal was won: base reward × difficulty
-    coefficient + bonuses) over the deals won since the 1st, company time, credited to ``user``
-    — or, for a manager, to anyone in the teams they manage. Two queries (the policies, the
-    payout lines). ``{"won_count", "payout", "currency"}``."""
+    """My incentive so far this month, on the home page: the totals of the reports app's
+    incentive report (the IncentivePolicy in force on the day each deal was won: base reward ×
+    difficulty coefficient + bonuses) over the deals won since the 1st, company time, credited to
+    ``user`` — or, for a manager, to anyone in the teams they manage. Summed by the database
+    without the report's lines. Two queries (the policies, the sums).
+    ``{"won_count", "payout", "currency"}``."""
     from crm.dates import company_today
     from reports.periods import Period, month_start
-    from reports.selectors import report_incentives
+    from reports.selectors import incentive_totals
 
     today = today or company_today()
-    totals = report_incentives(viewer=user, period=Period(month_start(today), today)).totals
+    totals = incentive_totals(viewer=user, period=Period(month_start(today), today))
     return {"won_count": totals["won"], "payout": totals["payout"], "currency": totals["currency"]}
 
 
