@@ -2,8 +2,8 @@
 
 import datetime
 
-from django.db.models import Count, F, Lookup, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import BigIntegerField, Count, DecimalField, F, Lookup, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Coalesce, Greatest
 from django.utils.translation import gettext as _
 
 from opportunities.models import Activity, Attachment, LostReason, Opportunity
@@ -553,24 +553,31 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
     )
     # Every figure is about open deals or recently expired ones: only those rows are read, branch
     # by branch of the visibility rule and open apart from expired, each on an index of its own.
-    figures = {
-        "open": Count("pk", filter=open_q),
-        "open_amount": Sum("amount_base", filter=open_q),
-        "closing": Count("pk", filter=closing_q),
-        "overdue": Count("pk", filter=overdue_q),
-        "expired": Count("pk", filter=expired_q),
-        "stale": Count("pk", filter=stale),
-        "pool": Count("pk", filter=open_q & Q(owner__isnull=True)),
+    # The open deals' figures read only columns of the partial open-deal indexes (not the status:
+    # those rows are all open), so they are counted from the index alone.
+    nothing = Value(0, output_field=BigIntegerField())
+    open_figures = {
+        "open": Count("pk"),
+        "open_amount": Sum("amount_base"),
+        "closing": Count("pk", filter=Q(expected_close_date__gte=today, expected_close_date__lte=soon)),
+        "overdue": Count("pk", filter=Q(expected_close_date__lt=today)),
+        "expired": nothing,
+        "stale": Count("pk", filter=_among_open(stale)),
+        "pool": Count("pk", filter=Q(owner__isnull=True)),
+    }
+    expired_figures = dict.fromkeys(open_figures, nothing) | {
+        "open_amount": Cast(Value(None), output_field=DecimalField(max_digits=16, decimal_places=2)),
+        "expired": Count("pk"),
     }
     stage_columns = ("pipeline_id", "pipeline__name", "pipeline__order", "stage_id", "stage__name", "stage__order")
     by_stage = _figures_by_stage(
         [
             branch.filter(rows).order_by().values(*stage_columns).annotate(**figures)
             for branch in Opportunity.objects.visible_to_by_branch(user)
-            for rows in (open_q, expired_q)
+            for rows, figures in ((open_q, open_figures), (expired_q, expired_figures))
         ],
         keys=stage_columns,
-        figures=list(figures),
+        figures=list(open_figures),
     )
     counted = ("open", "closing", "overdue", "expired", "stale", "pool")
     kpis = {key: sum(row[key] for row in by_stage) for key in counted}
@@ -611,6 +618,14 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
             for name, (_queryset, key) in lists.items()
         },
     }
+
+
+def _among_open(condition: Q) -> Q:
+    """``condition`` (an AND whose one term is ``status = open``) without that term, for rows
+    already read as open deals from a partial index, which does not hold the status column."""
+    open_term = ("status", Opportunity.Status.OPEN)
+    assert condition.connector == Q.AND and not condition.negated and open_term in condition.children  # noqa: S101
+    return Q(*(child for child in condition.children if child != open_term))
 
 
 def _figures_by_stage(querysets: list[QuerySet], *, keys: tuple, figures: list[str]) -> list[dict]:
