@@ -597,13 +597,27 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
         for stage in pipeline["stages"]:
             stage["share"] = round(100 * stage["count"] / widest)
     idle_since = Greatest(Coalesce("last_activity_at", "stage_entered_at"), "stage_entered_at")
+    # The first rows of each list, branch by branch of the visibility rule (each in the list's
+    # order on an index of its own, as the figures): an OR of the branches made PostgreSQL walk
+    # every open deal for the stale list. The branches' first rows are then merged here.
     lists = {
-        "closing": (visible.filter(closing_q).order_by("expected_close_date", "pk"), _by_close_date),
-        "overdue": (visible.filter(overdue_q).order_by("expected_close_date", "pk"), _by_close_date),
-        "expired": (visible.filter(expired_q).order_by("-closed_at", "-pk"), _by_closed_at_desc),
-        "stale": (visible.filter(stale).annotate(idle_since=idle_since).order_by("idle_since", "pk"), _by_idle_since),
+        "closing": (lambda rows: rows.filter(closing_q).order_by("expected_close_date", "pk"), _by_close_date),
+        "overdue": (lambda rows: rows.filter(overdue_q).order_by("expected_close_date", "pk"), _by_close_date),
+        "expired": (lambda rows: rows.filter(expired_q).order_by("-closed_at", "-pk"), _by_closed_at_desc),
+        "stale": (
+            lambda rows: rows.filter(stale).annotate(idle_since=idle_since).order_by("idle_since", "pk"),
+            _by_idle_since,
+        ),
     }
-    ids = _first_ids({name: queryset for name, (queryset, _key) in lists.items()}, limit=list_size)
+    branches = Opportunity.objects.visible_to_by_branch(user)
+    ids = _first_ids(
+        {
+            (name, position): first_rows(branch)
+            for name, (first_rows, _key) in lists.items()
+            for position, branch in enumerate(branches)
+        },
+        limit=list_size,
+    )
     wanted = {pk for found in ids.values() for pk in found}
     deals = {deal.pk: deal for deal in visible.filter(pk__in=wanted).annotate(idle_since=idle_since)} if wanted else {}
     return {
@@ -614,8 +628,17 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
         "kpis": kpis,
         "pipelines": pipelines,
         **{
-            name: sorted((deals[pk] for pk in ids[name] if pk in deals), key=key)
-            for name, (_queryset, key) in lists.items()
+            name: sorted(
+                (
+                    deals[pk]
+                    for (listed, _position), found in ids.items()
+                    if listed == name
+                    for pk in found
+                    if pk in deals
+                ),
+                key=key,
+            )[:list_size]
+            for name, (_first_rows, key) in lists.items()
         },
     }
 
@@ -673,7 +696,7 @@ def _by_idle_since(deal: Opportunity):
     return (deal.idle_since, deal.pk)
 
 
-def _first_ids(querysets: dict[str, QuerySet], *, limit: int) -> dict[str, list[int]]:
+def _first_ids(querysets: dict, *, limit: int) -> dict:
     """The ids of the first ``limit`` rows of each queryset, in one query: each ordered, sliced
     SELECT stays as it is (and keeps its index) inside a UNION ALL."""
     from django.core.exceptions import EmptyResultSet
@@ -687,7 +710,7 @@ def _first_ids(querysets: dict[str, QuerySet], *, limit: int) -> dict[str, list[
             continue
         parts.append(f"SELECT {position} AS list, first_rows.pk FROM ({sql}) first_rows")  # noqa: S608 (ORM SQL)
         params.extend(part_params)
-    ids: dict[str, list[int]] = {name: [] for name in querysets}
+    ids: dict = {name: [] for name in querysets}
     names = list(querysets)
     if not parts:
         return ids

@@ -228,3 +228,15 @@ class TestIncentiveOfTheMonth:
             "payout": Decimal("4780.00"),
             "currency": "CNY",
         }
+
+
+def test_it_lists_the_first_deals_across_a_managers_own_and_their_teams(make_deal, manager, rep, today):
+    from opportunities.selectors import opportunity_dashboard
+
+    def late(owner, days):
+        return make_deal(owner=owner, title=f"{days}", expected_close_date=today - datetime.timedelta(days=days))
+
+    deals = [late(rep, 1), late(manager, 2), late(rep, 3), late(manager, 4), late(rep, 5)]
+    dashboard = opportunity_dashboard(user=manager, list_size=3)
+    assert dashboard["overdue"] == [deals[4], deals[3], deals[2]]  # the longest overdue first
+    assert dashboard["kpis"]["overdue"] == 5
