@@ -174,6 +174,8 @@ class Opportunity(TimeStampedModel):
             models.Index(fields=["owner", "closed_at"], condition=Q(status="expired"), name="opp_expired_owner"),
             models.Index(fields=["team", "closed_at"], condition=Q(status="expired"), name="opp_expired_team"),
             models.Index(fields=["team", "status"], name="opp_team_status"),
+            # A team page's (and a manager's home page's) counts per member, read index-only.
+            models.Index(fields=["team", "owner", "status", "expected_close_date"], name="opp_team_owner_status"),
             models.Index(fields=["source", "created_at"], name="opp_source_created"),
             models.Index(fields=["status", "expected_close_date"], name="opp_status_close"),
         ]

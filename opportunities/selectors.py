@@ -2,8 +2,8 @@
 
 import datetime
 
-from django.db.models import Count, F, Lookup, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import BigIntegerField, Count, DecimalField, F, Lookup, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Coalesce, Greatest
 from django.utils.translation import gettext as _
 
 from opportunities.models import Activity, Attachment, LostReason, Opportunity
@@ -517,17 +517,18 @@ def _company_midnight(day: datetime.date) -> datetime.datetime:
 
 
 def opportunity_incentive_month_to_date(*, user, today: datetime.date | None = None) -> dict:
-    """My incentive so far this month, on the home page: the reports app's incentive report
-    (the IncentivePolicy in force on the day each deal was won: base reward × difficulty
-    coefficient + bonuses) over the deals won since the 1st, company time, credited to ``user``
-    — or, for a manager, to anyone in the teams they manage. Two queries (the policies, the
-    payout lines). ``{"won_count", "payout", "currency"}``."""
+    """My incentive so far this month, on the home page: the totals of the reports app's
+    incentive report (the IncentivePolicy in force on the day each deal was won: base reward ×
+    difficulty coefficient + bonuses) over the deals won since the 1st, company time, credited to
+    ``user`` — or, for a manager, to anyone in the teams they manage. Summed by the database
+    without the report's lines. Two queries (the policies, the sums).
+    ``{"won_count", "payout", "currency"}``."""
     from crm.dates import company_today
     from reports.periods import Period, month_start
-    from reports.selectors import report_incentives
+    from reports.selectors import incentive_totals
 
     today = today or company_today()
-    totals = report_incentives(viewer=user, period=Period(month_start(today), today)).totals
+    totals = incentive_totals(viewer=user, period=Period(month_start(today), today))
     return {"won_count": totals["won"], "payout": totals["payout"], "currency": totals["currency"]}
 
 
@@ -552,24 +553,31 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
     )
     # Every figure is about open deals or recently expired ones: only those rows are read, branch
     # by branch of the visibility rule and open apart from expired, each on an index of its own.
-    figures = {
-        "open": Count("pk", filter=open_q),
-        "open_amount": Sum("amount_base", filter=open_q),
-        "closing": Count("pk", filter=closing_q),
-        "overdue": Count("pk", filter=overdue_q),
-        "expired": Count("pk", filter=expired_q),
-        "stale": Count("pk", filter=stale),
-        "pool": Count("pk", filter=open_q & Q(owner__isnull=True)),
+    # The open deals' figures read only columns of the partial open-deal indexes (not the status:
+    # those rows are all open), so they are counted from the index alone.
+    nothing = Value(0, output_field=BigIntegerField())
+    open_figures = {
+        "open": Count("pk"),
+        "open_amount": Sum("amount_base"),
+        "closing": Count("pk", filter=Q(expected_close_date__gte=today, expected_close_date__lte=soon)),
+        "overdue": Count("pk", filter=Q(expected_close_date__lt=today)),
+        "expired": nothing,
+        "stale": Count("pk", filter=_among_open(stale)),
+        "pool": Count("pk", filter=Q(owner__isnull=True)),
+    }
+    expired_figures = dict.fromkeys(open_figures, nothing) | {
+        "open_amount": Cast(Value(None), output_field=DecimalField(max_digits=16, decimal_places=2)),
+        "expired": Count("pk"),
     }
     stage_columns = ("pipeline_id", "pipeline__name", "pipeline__order", "stage_id", "stage__name", "stage__order")
     by_stage = _figures_by_stage(
         [
             branch.filter(rows).order_by().values(*stage_columns).annotate(**figures)
             for branch in Opportunity.objects.visible_to_by_branch(user)
-            for rows in (open_q, expired_q)
+            for rows, figures in ((open_q, open_figures), (expired_q, expired_figures))
         ],
         keys=stage_columns,
-        figures=list(figures),
+        figures=list(open_figures),
     )
     counted = ("open", "closing", "overdue", "expired", "stale", "pool")
     kpis = {key: sum(row[key] for row in by_stage) for key in counted}
@@ -589,13 +597,27 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
         for stage in pipeline["stages"]:
             stage["share"] = round(100 * stage["count"] / widest)
     idle_since = Greatest(Coalesce("last_activity_at", "stage_entered_at"), "stage_entered_at")
+    # The first rows of each list, branch by branch of the visibility rule (each in the list's
+    # order on an index of its own, as the figures): an OR of the branches made PostgreSQL walk
+    # every open deal for the stale list. The branches' first rows are then merged here.
     lists = {
-        "closing": (visible.filter(closing_q).order_by("expected_close_date", "pk"), _by_close_date),
-        "overdue": (visible.filter(overdue_q).order_by("expected_close_date", "pk"), _by_close_date),
-        "expired": (visible.filter(expired_q).order_by("-closed_at", "-pk"), _by_closed_at_desc),
-        "stale": (visible.filter(stale).annotate(idle_since=idle_since).order_by("idle_since", "pk"), _by_idle_since),
+        "closing": (lambda rows: rows.filter(closing_q).order_by("expected_close_date", "pk"), _by_close_date),
+        "overdue": (lambda rows: rows.filter(overdue_q).order_by("expected_close_date", "pk"), _by_close_date),
+        "expired": (lambda rows: rows.filter(expired_q).order_by("-closed_at", "-pk"), _by_closed_at_desc),
+        "stale": (
+            lambda rows: rows.filter(stale).annotate(idle_since=idle_since).order_by("idle_since", "pk"),
+            _by_idle_since,
+        ),
     }
-    ids = _first_ids({name: queryset for name, (queryset, _key) in lists.items()}, limit=list_size)
+    branches = Opportunity.objects.visible_to_by_branch(user)
+    ids = _first_ids(
+        {
+            (name, position): first_rows(branch)
+            for name, (first_rows, _key) in lists.items()
+            for position, branch in enumerate(branches)
+        },
+        limit=list_size,
+    )
     wanted = {pk for found in ids.values() for pk in found}
     deals = {deal.pk: deal for deal in visible.filter(pk__in=wanted).annotate(idle_since=idle_since)} if wanted else {}
     return {
@@ -606,10 +628,27 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
         "kpis": kpis,
         "pipelines": pipelines,
         **{
-            name: sorted((deals[pk] for pk in ids[name] if pk in deals), key=key)
-            for name, (_queryset, key) in lists.items()
+            name: sorted(
+                (
+                    deals[pk]
+                    for (listed, _position), found in ids.items()
+                    if listed == name
+                    for pk in found
+                    if pk in deals
+                ),
+                key=key,
+            )[:list_size]
+            for name, (_first_rows, key) in lists.items()
         },
     }
+
+
+def _among_open(condition: Q) -> Q:
+    """``condition`` (an AND whose one term is ``status = open``) without that term, for rows
+    already read as open deals from a partial index, which does not hold the status column."""
+    open_term = ("status", Opportunity.Status.OPEN)
+    assert condition.connector == Q.AND and not condition.negated and open_term in condition.children  # noqa: S101
+    return Q(*(child for child in condition.children if child != open_term))
 
 
 def _figures_by_stage(querysets: list[QuerySet], *, keys: tuple, figures: list[str]) -> list[dict]:
@@ -657,7 +696,7 @@ def _by_idle_since(deal: Opportunity):
     return (deal.idle_since, deal.pk)
 
 
-def _first_ids(querysets: dict[str, QuerySet], *, limit: int) -> dict[str, list[int]]:
+def _first_ids(querysets: dict, *, limit: int) -> dict:
     """The ids of the first ``limit`` rows of each queryset, in one query: each ordered, sliced
     SELECT stays as it is (and keeps its index) inside a UNION ALL."""
     from django.core.exceptions import EmptyResultSet
@@ -671,7 +710,7 @@ def _first_ids(querysets: dict[str, QuerySet], *, limit: int) -> dict[str, list[
             continue
         parts.append(f"SELECT {position} AS list, first_rows.pk FROM ({sql}) first_rows")  # noqa: S608 (ORM SQL)
         params.extend(part_params)
-    ids: dict[str, list[int]] = {name: [] for name in querysets}
+    ids: dict = {name: [] for name in querysets}
     names = list(querysets)
     if not parts:
         return ids

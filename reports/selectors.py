@@ -168,16 +168,22 @@ def _policy_currency(policies: list[_Policy]) -> str:
 # --- closing events: won / lost / expired that still stand -----------------------------------
 
 
-def closing_events(*, viewer, period: Period, team: Team | None = None) -> QuerySet[StatusChange]:
+def closing_events(
+    *, viewer, period: Period, team: Team | None = None, team_ids: bool = False
+) -> QuerySet[StatusChange]:
     """Each deal's close (won, lost or expired) that happened in ``period`` and has not been undone
-    by a later reopen — credited to ``StatusChange.owner``, the owner at that moment."""
+    by a later reopen — credited to ``StatusChange.owner``, the owner at that moment.
+    ``team_ids``: the viewer's teams as ids (one small query first; see ``reports.scope``)."""
     reopened_later = StatusChange.objects.filter(opportunity=OuterRef("opportunity"), to_status=OPEN).filter(
         Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), pk__gt=OuterRef("pk"))
     )
     events = (
         StatusChange.objects.filter(to_status__in=CLOSED, at__gte=period.start_at, at__lt=period.end_at)
         .filter(~Exists(reopened_later))
-        .filter(deal_q(viewer, "opportunity__"), credit_q(viewer, "owner", "opportunity__"))
+        .filter(
+            deal_q(viewer, "opportunity__", team_ids=team_ids),
+            credit_q(viewer, "owner", "opportunity__", team_ids=team_ids),
+        )
     )
     if team is not None:
         events = events.filter(opportunity__team=team)
@@ -289,6 +295,26 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
         totals.update(won=all_won, payout=money[all_payout])
     rows.sort(key=lambda row: (-row["payout"], row["owner_name"]))  # biggest payout first
     return Report(period.start, period.end, rows, totals)
+
+
+def incentive_totals(*, viewer, period: Period, team: Team | None = None) -> dict:
+    """The totals of ``report_incentives`` (won count, payout, currency) without its lines: the
+    same closing events and payout expressions, aggregated by the database — for the home page,
+    which shows only those two figures. The viewer's teams are written as ids, so the month's
+    wins are read on the owner's (a rep) or the status's index and their deals by primary key.
+    2 queries (the policies, the sums), plus the viewer's teams unless the request has them."""
+    policies = _policies()
+    pay = _payout_expressions(policies)
+    sums = (
+        closing_events(viewer=viewer, period=period, team=team, team_ids=True)
+        .filter(to_status=WON)
+        .aggregate(won=Count("pk"), payout_cents=Sum(pay["payout_cents"]))
+    )
+    return {
+        "won": sums["won"],
+        "payout": _money(sums["payout_cents"]) if sums["won"] else Decimal("0.00"),
+        "currency": _policy_currency(policies),
+    }
 
 
 # --- lead sources ------------------------------------------------------------------------------
@@ -856,6 +882,7 @@ __all__ = [
     "Report",
     "closing_events",
     "forecast_buckets",
+    "incentive_totals",
     "report_expired",
     "report_forecast",
     "report_funnel",

@@ -173,3 +173,70 @@ def test_it_keeps_a_constant_number_of_queries(
 def test_it_links_to_the_filtered_list(client_as, rep, world):
     body = client_as(rep).get(HOME).content.decode()
     assert reverse("opportunities:list") + "?stale=true" in body
+
+
+# --- my incentive this month: the incentive report's totals, read on the viewer's scope alone ---
+
+
+class TestIncentiveOfTheMonth:
+    """The scenario needs a pipeline without evidence gates, as the reports' tests."""
+
+    @pytest.fixture
+    def pipeline(self, db):
+        """The report scenario's pipeline (tests/reports/conftest.py): no evidence gates, since it
+        wins deals from early stages."""
+        from stages.models import Stage
+        from tests.factories import PipelineFactory
+
+        return PipelineFactory(
+            name="Main pipeline",
+            stages=[
+                {"name": "New", "probability": 10},
+                {"name": "Sample", "probability": 50},
+                {"name": "Quote", "probability": 70},
+                {"name": "Won", "probability": 100, "kind": Stage.Kind.WON},
+                {"name": "Lost", "probability": 0, "kind": Stage.Kind.LOST},
+            ],
+        )
+
+    @pytest.mark.parametrize("viewer", ["rep", "other_rep", "manager", "outsider_manager", "admin"])
+    def test_it_shows_the_incentive_reports_totals_for_the_month(self, request, report_scenario, viewer):
+        """tests/reports/scenario.py in March 2026: two policies (the default, then 1200 × difficulty
+        + bonuses from 15 March), a reopened win (D3), a USD deal (D2), a rep who changed teams."""
+        from opportunities.selectors import opportunity_incentive_month_to_date
+        from reports.periods import Period
+        from reports.selectors import report_incentives
+        from tests.reports.scenario import MARCH
+
+        user = request.getfixturevalue(viewer)
+        shown = opportunity_incentive_month_to_date(user=user, today=MARCH[1])
+        totals = report_incentives(viewer=user, period=Period(*MARCH)).totals
+        assert shown == {"won_count": totals["won"], "payout": totals["payout"], "currency": totals["currency"]}
+
+    def test_it_pays_a_rep_and_a_manager_what_the_report_says(self, report_scenario, rep, manager):
+        from opportunities.selectors import opportunity_incentive_month_to_date
+        from tests.reports.scenario import MARCH
+
+        # rep: D1 2500.00 + D2 (USD) 1680.00, not D3 (reopened); manager's team adds other_rep's D4 600.00.
+        assert opportunity_incentive_month_to_date(user=rep, today=MARCH[1]) == {
+            "won_count": 2,
+            "payout": Decimal("4180.00"),
+            "currency": "CNY",
+        }
+        assert opportunity_incentive_month_to_date(user=manager, today=MARCH[1]) == {
+            "won_count": 3,
+            "payout": Decimal("4780.00"),
+            "currency": "CNY",
+        }
+
+
+def test_it_lists_the_first_deals_across_a_managers_own_and_their_teams(make_deal, manager, rep, today):
+    from opportunities.selectors import opportunity_dashboard
+
+    def late(owner, days):
+        return make_deal(owner=owner, title=f"{days}", expected_close_date=today - datetime.timedelta(days=days))
+
+    deals = [late(rep, 1), late(manager, 2), late(rep, 3), late(manager, 4), late(rep, 5)]
+    dashboard = opportunity_dashboard(user=manager, list_size=3)
+    assert dashboard["overdue"] == [deals[4], deals[3], deals[2]]  # the longest overdue first
+    assert dashboard["kpis"]["overdue"] == 5
