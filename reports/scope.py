@@ -12,7 +12,7 @@ Two filters, both applied by every report:
 
 from django.db.models import Q
 
-from teams.visibility import _team_scope, managed_team_ids, opportunity_visibility_q
+from teams.visibility import managed_team_ids, opportunity_visibility_q, user_team_scope
 
 
 def deal_q(viewer, prefix: str = "", *, team_ids: bool = False) -> Q:
@@ -29,7 +29,7 @@ def credit_q(viewer, owner_field: str, prefix: str = "", *, team_ids: bool = Fal
     if viewer.is_crm_admin:
         return Q()
     if team_ids:
-        managed = sorted(_team_scope(viewer)[0])
+        managed = sorted(user_team_scope(viewer)[0])
         own = Q(**{owner_field: viewer})
         return own | Q(**{f"{prefix}team__in": managed}) if managed else own
     return Q(**{owner_field: viewer}) | Q(**{f"{prefix}team__in": managed_team_ids(viewer)})

@@ -38,7 +38,7 @@ def pool_team_ids(user):
     return _team_model().objects.filter(members=user, reps_see_pool=True).values("id")
 
 
-def _team_scope(user) -> tuple[frozenset[int], frozenset[int]]:
+def user_team_scope(user) -> tuple[frozenset[int], frozenset[int]]:
     """The ids of the teams ``user`` manages and of the teams whose pool they may work, in one
     query. A user the authentication backend loaded for this request (``manages_teams`` set)
     keeps the answer for the rest of the request: every request loads its user afresh, so it
@@ -83,7 +83,7 @@ def opportunity_visibility_arms(user, prefix: str = "", *, team_ids: bool = True
     if user_is_admin(user):
         return [Q()]
     if team_ids:
-        managed, pool = _team_scope(user)
+        managed, pool = user_team_scope(user)
         managed, pool = sorted(managed), sorted(pool - managed)
     else:
         managed, pool = managed_team_ids(user), pool_team_ids(user)
