@@ -67,9 +67,8 @@ def board(request: HttpRequest) -> HttpResponse:
         context.update(teams=teams, owners=list(users_assignable_by(user=request.user)))
     if pipeline is not None:
         stages = list(pipeline.stages.all())
-        queryset = board_opportunities(user=request.user, pipeline=pipeline, filters=filters)
         branches = board_opportunities_by_branch(user=request.user, pipeline=pipeline, filters=filters)
-        columns = board_columns(queryset=queryset, stages=stages, branches=branches)
+        columns = board_columns(stages=stages, branches=branches)
         render_cards = BoardCards(today=today).cards
         context.update(
             stages=stages,
