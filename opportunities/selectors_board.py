@@ -43,12 +43,17 @@ class BoardColumn:
         return board_cursor(self.cards[-1]) if self.cards else ""
 
 
-def board_pipelines(*, user) -> list[Pipeline]:
-    """Active pipelines in order, each with ``has_deals``: whether ``user`` sees an open deal in it."""
-    visible_open = Opportunity.objects.visible_to(user).filter(status=Opportunity.Status.OPEN, pipeline=OuterRef("pk"))
-    return list(
-        Pipeline.objects.filter(is_active=True).annotate(has_deals=Exists(visible_open)).order_by("order", "name")
-    )
+def board_pipelines(*, user, flag_deals: bool = True) -> list[Pipeline]:
+    """Active pipelines in order. With ``flag_deals``, each has ``has_deals``: whether ``user``
+    sees an open deal in it, which only choosing a pipeline needs (an EXISTS over the user's deals
+    per pipeline: a board asked for by id goes without it)."""
+    pipelines = Pipeline.objects.filter(is_active=True).order_by("order", "name")
+    if flag_deals:
+        visible_open = Opportunity.objects.visible_to(user).filter(
+            status=Opportunity.Status.OPEN, pipeline=OuterRef("pk")
+        )
+        pipelines = pipelines.annotate(has_deals=Exists(visible_open))
+    return list(pipelines)
 
 
 def board_pipeline_choose(*, pipelines: list[Pipeline], pipeline_id: int | None) -> Pipeline | None:
@@ -117,6 +122,7 @@ def board_columns(
     for card in cards:
         column = columns.get(card.stage_id)
         if column is not None:
+            _set_stage(card, column.stage)
             column.cards.append(card)
     return list(columns.values())
 
@@ -267,14 +273,20 @@ def _money(value) -> Decimal:
 
 # What a card shows and its marks need (BoardCards), and no more: a board loads 160 cards.
 CARD_FIELDS = (
-    *("title", "version", "status", "amount", "currency", "expected_close_date"),
+    *("title", "version", "status", "stage", "amount", "currency", "expected_close_date"),
     *("last_activity_at", "stage_entered_at", "customer__name"),
-    *("owner__username", "owner__first_name", "owner__last_name", "stage__rotting_days", "stage__kind"),
+    *("owner__username", "owner__first_name", "owner__last_name"),
 )
 
 
 def _with_card_relations(queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
-    return queryset.select_related("customer", "owner", "stage").only(*CARD_FIELDS)
+    """Cards with their customer and owner; their stage is the column's (``_set_stage``)."""
+    return queryset.select_related("customer", "owner").only(*CARD_FIELDS)
+
+
+def _set_stage(card: Opportunity, stage: Stage) -> None:
+    # The column's stage, already loaded, rather than a copy of it joined to every card.
+    Opportunity.stage.field.set_cached_value(card, stage)
 
 
 def board_first_cards(*, queryset: QuerySet[Opportunity], page_size: int) -> list[Opportunity]:
@@ -294,6 +306,8 @@ def board_column_cards(
         close_date, pk = after
         cards = cards.filter(Q(expected_close_date__gt=close_date) | Q(expected_close_date=close_date, pk__gt=pk))
     page = list(cards.order_by(*CARD_ORDER)[: page_size + 1])
+    for card in page:
+        _set_stage(card, stage)
     return page[:page_size], len(page) > page_size
 
 

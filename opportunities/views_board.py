@@ -55,7 +55,7 @@ def _int_or_none(raw: str | None) -> int | None:
 def board(request: HttpRequest) -> HttpResponse:
     asked = request.GET.get("pipeline", "")
     pipeline_id = _int_or_none(asked)
-    pipelines = board_pipelines(user=request.user)
+    pipelines = board_pipelines(user=request.user, flag_deals=pipeline_id is None)
     pipeline = board_pipeline_choose(pipelines=pipelines, pipeline_id=pipeline_id)
     if asked and (pipeline_id is None or pipeline is None):  # unknown, inactive or malformed
         raise Http404
