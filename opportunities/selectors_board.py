@@ -43,12 +43,17 @@ class BoardColumn:
         return board_cursor(self.cards[-1]) if self.cards else ""
 
 
-def board_pipelines(*, user) -> list[Pipeline]:
-    """Active pipelines in order, each with ``has_deals``: whether ``user`` sees an open deal in it."""
-    visible_open = Opportunity.objects.visible_to(user).filter(status=Opportunity.Status.OPEN, pipeline=OuterRef("pk"))
-    return list(
-        Pipeline.objects.filter(is_active=True).annotate(has_deals=Exists(visible_open)).order_by("order", "name")
-    )
+def board_pipelines(*, user, flag_deals: bool = True) -> list[Pipeline]:
+    """Active pipelines in order. With ``flag_deals``, each has ``has_deals``: whether ``user``
+    sees an open deal in it, which only choosing a pipeline needs (an EXISTS over the user's deals
+    per pipeline: a board asked for by id goes without it)."""
+    pipelines = Pipeline.objects.filter(is_active=True).order_by("order", "name")
+    if flag_deals:
+        visible_open = Opportunity.objects.visible_to(user).filter(
+            status=Opportunity.Status.OPEN, pipeline=OuterRef("pk")
+        )
+        pipelines = pipelines.annotate(has_deals=Exists(visible_open))
+    return list(pipelines)
 
 
 def board_pipeline_choose(*, pipelines: list[Pipeline], pipeline_id: int | None) -> Pipeline | None:
@@ -90,7 +95,7 @@ def board_opportunities_by_branch(*, user, pipeline: Pipeline, filters: QueryDic
 
 def board_columns(
     *,
-    queryset: QuerySet[Opportunity],
+    queryset: QuerySet[Opportunity] | None = None,
     stages: list[Stage],
     page_size: int = BOARD_PAGE_SIZE,
     branches: list[QuerySet[Opportunity]] | None = None,
@@ -112,13 +117,12 @@ def board_columns(
     cards = (
         board_first_cards(queryset=queryset, page_size=page_size)
         if branches is None
-        else board_first_cards_by_branch(
-            queryset=queryset, branches=branches, stage_ids=list(columns), page_size=page_size
-        )
+        else board_first_cards_by_branch(branches=branches, stage_ids=list(columns), page_size=page_size)
     )
     for card in cards:
         column = columns.get(card.stage_id)
         if column is not None:
+            _set_stage(card, column.stage)
             column.cards.append(card)
     return list(columns.values())
 
@@ -178,21 +182,21 @@ def board_column_figures_by_branch(*, branches: list[QuerySet[Opportunity]]) -> 
 
 
 def board_first_cards_by_branch(
-    *, queryset: QuerySet[Opportunity], branches: list[QuerySet[Opportunity]], stage_ids: list[int], page_size: int
+    *, branches: list[QuerySet[Opportunity]], stage_ids: list[int], page_size: int
 ) -> list[Opportunity]:
     """The first ``page_size`` cards of every stage: each (branch, stage) pair's first ids in
     card order in one UNION ALL (each an index range), merged per stage; then those cards with
-    their relations from ``queryset``. Two queries."""
+    their relations, by id (the ids were read through the user's branches). Two queries."""
     from django.db import connection
 
-    parts = [
-        branch.filter(stage_id=stage_id)
-        .order_by(*CARD_ORDER)
-        .values_list("pk", "stage_id", *CARD_ORDER[:-1])[:page_size]
-        for branch in branches
-        for stage_id in stage_ids
-    ]
-    sql, params = _branch_sql(parts)
+    def first_ids(branch: QuerySet[Opportunity], stage_id: int) -> QuerySet:
+        return (
+            branch.filter(stage_id=stage_id)
+            .order_by(*CARD_ORDER)
+            .values_list("pk", "stage_id", *CARD_ORDER[:-1])[:page_size]
+        )
+
+    sql, params = _branch_sql_per_stage(branches, stage_ids, first_ids)
     if sql is None:
         return []
     per_stage: dict[int, list] = {}
@@ -203,7 +207,38 @@ def board_first_cards_by_branch(
     ids = [pk for rows in per_stage.values() for _close, pk in sorted(rows)[:page_size]]
     if not ids:
         return []
-    return list(_with_card_relations(queryset).filter(pk__in=ids).order_by("stage_id", *CARD_ORDER))
+    return list(_with_card_relations(Opportunity.objects.filter(pk__in=ids)).order_by("stage_id", *CARD_ORDER))
+
+
+# Stands for the stage id in a branch's SQL, compiled once and repeated for every stage: the
+# ORM compiles a query in about a millisecond, and a board asks branches × stages of them.
+_STAGE_SLOT = -987_654_321
+
+
+def _branch_sql_per_stage(branches, stage_ids: list[int], part) -> tuple[str | None, list]:
+    """``_branch_sql`` of ``part(branch, stage_id)`` for every branch and stage, each branch's
+    part compiled once."""
+    from django.core.exceptions import EmptyResultSet
+
+    parts, params = [], []
+    for branch in branches:
+        try:
+            sql, part_params = part(branch, _STAGE_SLOT).query.sql_with_params()
+        except EmptyResultSet:
+            continue
+        slots = [position for position, value in enumerate(part_params) if value == _STAGE_SLOT]
+        if len(slots) != 1:  # the slot's value also came from elsewhere: compile stage by stage
+            sql, more = _branch_sql([part(branch, stage_id) for stage_id in stage_ids])
+            if sql is not None:
+                parts.append(sql)
+                params.extend(more)
+            continue
+        for stage_id in stage_ids:
+            parts.append(f"SELECT * FROM ({sql}) part_{len(parts)}")  # noqa: S608 (ORM SQL)
+            params.extend(part_params[: slots[0]])
+            params.append(stage_id)
+            params.extend(part_params[slots[0] + 1 :])
+    return (" UNION ALL ".join(parts) or None), params
 
 
 def board_column_figures(*, queryset: QuerySet[Opportunity]) -> list[dict]:
@@ -236,8 +271,22 @@ def _money(value) -> Decimal:
     return ZERO if value is None else Decimal(str(value)).quantize(CENT)
 
 
+# What a card shows and its marks need (BoardCards), and no more: a board loads 160 cards.
+CARD_FIELDS = (
+    *("title", "version", "status", "stage", "amount", "currency", "expected_close_date"),
+    *("last_activity_at", "stage_entered_at", "customer__name"),
+    *("owner__username", "owner__first_name", "owner__last_name"),
+)
+
+
 def _with_card_relations(queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
-    return queryset.select_related("customer", "owner", "stage")
+    """Cards with their customer and owner; their stage is the column's (``_set_stage``)."""
+    return queryset.select_related("customer", "owner").only(*CARD_FIELDS)
+
+
+def _set_stage(card: Opportunity, stage: Stage) -> None:
+    # The column's stage, already loaded, rather than a copy of it joined to every card.
+    Opportunity.stage.field.set_cached_value(card, stage)
 
 
 def board_first_cards(*, queryset: QuerySet[Opportunity], page_size: int) -> list[Opportunity]:
@@ -257,6 +306,8 @@ def board_column_cards(
         close_date, pk = after
         cards = cards.filter(Q(expected_close_date__gt=close_date) | Q(expected_close_date=close_date, pk__gt=pk))
     page = list(cards.order_by(*CARD_ORDER)[: page_size + 1])
+    for card in page:
+        _set_stage(card, stage)
     return page[:page_size], len(page) > page_size
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.dates import company_today
 from crm.exceptions import ConflictError
+from opportunities.board_cards import BoardCards
 from opportunities.forms import MoveDialogForm, MoveForm, MoveNeeds
 from opportunities.forms_admin import add_service_errors
 from opportunities.models import Opportunity
@@ -54,23 +55,25 @@ def _int_or_none(raw: str | None) -> int | None:
 def board(request: HttpRequest) -> HttpResponse:
     asked = request.GET.get("pipeline", "")
     pipeline_id = _int_or_none(asked)
-    pipelines = board_pipelines(user=request.user)
+    pipelines = board_pipelines(user=request.user, flag_deals=pipeline_id is None)
     pipeline = board_pipeline_choose(pipelines=pipelines, pipeline_id=pipeline_id)
     if asked and (pipeline_id is None or pipeline is None):  # unknown, inactive or malformed
         raise Http404
-    context = {"pipelines": pipelines, "pipeline": pipeline, "today": company_today(), "page_size": BOARD_PAGE_SIZE}
+    today = company_today()
+    context = {"pipelines": pipelines, "pipeline": pipeline, "today": today, "page_size": BOARD_PAGE_SIZE}
     filters = board_filter_data(request.GET)
     teams = list(teams_managed_by(user=request.user))
     if teams:  # managers and admins filter by team and owner; a rep sees only their own deals anyway
         context.update(teams=teams, owners=list(users_assignable_by(user=request.user)))
     if pipeline is not None:
         stages = list(pipeline.stages.all())
-        queryset = board_opportunities(user=request.user, pipeline=pipeline, filters=filters)
         branches = board_opportunities_by_branch(user=request.user, pipeline=pipeline, filters=filters)
-        columns = board_columns(queryset=queryset, stages=stages, branches=branches)
+        columns = board_columns(stages=stages, branches=branches)
+        render_cards = BoardCards(today=today).cards
         context.update(
             stages=stages,
             columns=columns,
+            columns_with_cards_html=[(column, render_cards(column.cards)) for column in columns],
             closing_stages=[stage for stage in stages if stage.kind != Stage.Kind.OPEN],
             totals=_totals(columns),
         )
@@ -104,10 +107,10 @@ def board_column(request: HttpRequest, stage_id: int) -> HttpResponse:
         {
             "stage": stage,
             "cards": cards,
+            "cards_html": BoardCards(today=company_today()).cards(cards),
             "has_more": has_more,
             "cursor": board_cursor(cards[-1]) if cards else "",
             "board_query": filters.urlencode(),
-            "today": company_today(),
         },
     )
 
@@ -262,11 +265,11 @@ def _board_update(request, opportunity: Opportunity, form: MoveForm, *, message:
         "opportunities/partials/board_update.html",
         {
             "card": opportunity,
+            "card_html": BoardCards(today=company_today()).card(opportunity) if opportunity.is_open else "",
             "heads": heads,
             "totals": _totals_of(heads),
             "message": message,
             "level": level,
-            "today": company_today(),
         },
         status=status,
     )

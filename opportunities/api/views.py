@@ -18,7 +18,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api_docs import DETAIL_ERRORS, LIST_ERRORS, VERSIONED_WRITE_ERRORS, WRITE_ERRORS
+from crm.dates import company_today
 from opportunities.api.serializers import (
+    OPPORTUNITY_FIELDS,
     ActivityCreateSerializer,
     ActivitySerializer,
     AssignResultSerializer,
@@ -33,6 +35,7 @@ from opportunities.api.serializers import (
     ReassignSerializer,
     ReopenSerializer,
     TimelineEventSerializer,
+    opportunity_representation,
 )
 from opportunities.filtersets import ActivityFilterSet, LostReasonFilterSet, OpportunityFilterSet
 from opportunities.models import Activity, LostReason, Opportunity
@@ -108,7 +111,16 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     ordering = ["-created_at"]
 
     def get_queryset(self):
-        return opportunities_visible_to(user=self.request.user)
+        queryset = opportunities_visible_to(user=self.request.user)
+        return queryset.only(*OPPORTUNITY_FIELDS) if self.action == "retrieve" else queryset
+
+    def filter_queryset(self, queryset):
+        if self.action == "retrieve" and not self.request.query_params:
+            return queryset  # no filter, search or order asked: the backends would only build a FilterSet
+        return super().filter_queryset(queryset)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(opportunity_representation(self.get_object(), today=company_today()))
 
     def paginate_queryset(self, queryset):
         """Pages (and the count) read branch by branch of the visibility rule, each narrowed by

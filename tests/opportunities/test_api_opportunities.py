@@ -293,6 +293,30 @@ def test_it_retrieves_a_visible_deal(api_as, rep, manager, admin, deal):
         assert response.json()["version"] == deal.version
 
 
+def test_it_retrieves_what_the_serializer_answers(api_as, manager, make_deal, customer, lost_reason):
+    """The detail walks OpportunitySerializer's fields itself (opportunity_representation): the
+    same JSON, for an open deal and for a lost pool deal with a contact, in USD."""
+    from opportunities.api.serializers import OpportunitySerializer
+    from opportunities.selectors import opportunities_visible_to
+
+    lost = make_deal(
+        owner=None,
+        contact=ContactFactory(customer=customer),
+        status=Opportunity.Status.LOST,
+        lost_reason=lost_reason,
+        closed_at=timezone.now(),
+        amount="1234.50",
+        currency="USD",
+        last_activity_at=timezone.now() - datetime.timedelta(days=400),
+    )
+    for row in (make_deal(), lost):
+        response = api_as(manager).get(detail(row.pk))
+        expected = OpportunitySerializer(opportunities_visible_to(user=manager).get(pk=row.pk)).data
+        assert response.json() == dict(expected)
+        # With a query parameter the filter backends run, and answer the same.
+        assert response.content == api_as(manager).get(detail(row.pk), {"ordering": "id"}).content
+
+
 @pytest.mark.parametrize("who", ["other_rep", "outsider_manager", "outsider_rep"])
 def test_it_answers_404_for_someone_elses_deal(api_as, deal, who, request):
     response = api_as(request.getfixturevalue(who)).get(detail(deal.pk))
