@@ -61,11 +61,13 @@ def opportunity_list_rows(deals: Iterable[Opportunity], *, selectable: bool) -> 
     stale = f'<span class="badge stale">{e(_("Stale"))}</span> '
     pool = f'<span class="badge pool">{e(_("Unassigned"))}</span>'
     select = _("Select %(title)s")
+    statuses = {value: e(label) for value, label in Opportunity.Status.choices}  # get_status_display, once
     dash = '<span class="muted">—</span>'
     rows = []
     for deal in deals:
         pk = localize(deal.pk)
         title = e(deal.title)
+        status = e(deal.status)
         link = f'<a href="{e(detail_url(deal.pk))}">{title}</a>' if detail_url else f"<strong>{title}</strong>"
         flags = (
             (overdue if deal.is_overdue else "")
@@ -77,7 +79,7 @@ def opportunity_list_rows(deals: Iterable[Opportunity], *, selectable: bool) -> 
             f'<td class="title-cell wrap">{link}</td>',
             f'<td class="wrap"><a href="{e(customer_url(deal.customer_id))}">{e(deal.customer.name)}</a></td>',
             f"<td>{e(deal.stage.name)}</td>",
-            f'<td><span class="badge status-{e(deal.status)}">{e(deal.get_status_display())}</span></td>',
+            f'<td><span class="badge status-{status}">{statuses.get(deal.status, status)}</span></td>',
             f"<td>{flags}</td>",
             f"<td>{e(person(deal.owner)) if deal.owner_id else dash}</td>",
             f'<td class="num">{e(money(deal.amount_base))}</td>',
