@@ -4,6 +4,7 @@ the managers' bulk actions. They parse input; the services decide."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm import widgets
 from opportunities.models import DIFFICULTY_MAX, DIFFICULTY_MIN, Opportunity
 from opportunities.services import DistributionStrategy
 from sources.models import LeadSource
@@ -83,11 +84,11 @@ def opportunity_filter_form(
     for name, field in form.fields.items():
         field.label = labels.get(name, field.label)
         if name in choices:
-            field.widget = forms.Select(choices=choices[name])
+            field.widget = widgets.Select(choices=choices[name])
         elif name.startswith("expected_close_date"):
-            field.widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+            field.widget = widgets.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
         elif name.startswith("amount"):
-            field.widget = forms.NumberInput(attrs={"min": 0, "step": "any", "inputmode": "decimal"})
+            field.widget = widgets.NumberInput(attrs={"min": 0, "step": "any", "inputmode": "decimal"})
     return form
 
 
@@ -103,9 +104,13 @@ class OpportunityBulkForm(forms.Form):
 
     ids = forms.TypedMultipleChoiceField(coerce=int, label=_("Selected opportunities"))
     action = forms.ChoiceField(choices=ACTIONS)
-    owner = forms.ChoiceField(label=_("Assign to"), required=False)
+    owner = forms.ChoiceField(label=_("Assign to"), required=False, widget=widgets.Select)
     team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), label=_("Team"), required=False, empty_label=_("Choose a team")
+        queryset=Team.objects.none(),
+        label=_("Team"),
+        required=False,
+        empty_label=_("Choose a team"),
+        widget=widgets.Select,
     )
     strategy = forms.ChoiceField(
         label=_("How"),
@@ -114,6 +119,7 @@ class OpportunityBulkForm(forms.Form):
             (DistributionStrategy.LEAST_LOADED, _("Least-loaded first")),
         ],
         required=False,
+        widget=widgets.Select,
     )
     difficulty = forms.DecimalField(
         label=_("Difficulty"),
@@ -121,7 +127,7 @@ class OpportunityBulkForm(forms.Form):
         min_value=DIFFICULTY_MIN,
         max_value=DIFFICULTY_MAX,
         decimal_places=2,
-        widget=forms.NumberInput(attrs={"step": "0.1", "min": DIFFICULTY_MIN, "max": DIFFICULTY_MAX}),
+        widget=widgets.NumberInput(attrs={"step": "0.1", "min": DIFFICULTY_MIN, "max": DIFFICULTY_MAX}),
     )
     reason = forms.CharField(label=_("Reason"), required=False, max_length=255)
 

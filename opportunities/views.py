@@ -23,6 +23,7 @@ from opportunities.exports import (
 )
 from opportunities.forms_create import OpportunityCreateForm
 from opportunities.forms_list import OpportunityBulkForm, opportunity_filter_form, opportunity_list_people
+from opportunities.list_table import opportunity_list_headers, opportunity_list_rows
 from opportunities.models import Attachment
 from opportunities.pagination import BoundedPaginator
 from opportunities.selectors import OpportunityListing, attachments_visible_to, opportunities_visible_to
@@ -59,6 +60,8 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
         "listing": listing,
         "page": page,
         "columns": OPPORTUNITY_COLUMNS,
+        "headers": opportunity_list_headers(OPPORTUNITY_COLUMNS, query=request.GET, sort=listing.sort),
+        "rows": opportunity_list_rows(page.object_list, selectable=is_manager),
         "is_manager": is_manager,
         "page_sizes": PAGE_SIZES,
     }

@@ -1,0 +1,105 @@
+"""The opportunity list's table, written in one pass over the page's rows: the sort links of its
+headers and the HTML of its rows (the cells of OPPORTUNITY_COLUMNS, in that order).
+
+Through the template language a row cost about a millisecond — seventeen cells of lookups,
+filters and an include, fifty times a page — more than the page's queries. The HTML here is the
+one the template wrote, with the same escaping, formats and translations."""
+
+from collections.abc import Callable, Iterable
+
+from django.http import QueryDict
+from django.template.defaultfilters import floatformat
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from crm.templatetags.jihui import money, person
+from opportunities.exports import Column
+from opportunities.models import Opportunity
+
+_PK = 2147483647  # a pk that appears nowhere else in a URL
+_CELL = "\n      "  # the template's indentation, kept
+
+
+def _url_for_pk(name: str) -> Callable[[int], str] | None:
+    """``reverse(name, args=[pk])`` for int pks, reversed once: the pattern's other parts do
+    not depend on the pk. None while the URL is not installed (the opportunity page)."""
+    try:
+        prefix, _pk, suffix = reverse(name, args=[_PK]).partition(str(_PK))
+    except NoReverseMatch:
+        return None
+    return lambda pk: f"{prefix}{pk}{suffix}"
+
+
+def opportunity_list_headers(columns: Iterable[Column], *, query: QueryDict, sort: str) -> list[dict]:
+    """Per column: ``query``, the link that sorts on it (ascending, or descending when it is
+    sorted ascending already; back to the first page; filters kept) as ``{% querystring %}``
+    writes it, and ``order``, "ascending", "descending" or "" for the current sort."""
+    params = query.copy()
+    params.pop("page", None)
+    headers = []
+    for column in columns:
+        header = {"column": column, "query": "", "order": ""}
+        if column.sort:
+            header["order"] = {column.sort: "ascending", f"-{column.sort}": "descending"}.get(sort, "")
+            params["sort"] = f"-{column.sort}" if sort == column.sort else column.sort
+            header["query"] = f"?{params.urlencode()}"
+        headers.append(header)
+    return headers
+
+
+def opportunity_list_rows(deals: Iterable[Opportunity], *, selectable: bool) -> list[SafeString]:
+    """One ``<tr>`` per deal (its relations and the listing's ``is_stale`` / ``is_overdue``
+    read with it); ``selectable`` adds the bulk form's checkbox."""
+    e = conditional_escape
+    detail_url = _url_for_pk("opportunities:detail")
+    customer_url = _url_for_pk("customers:detail")
+    overdue = f'<span class="badge overdue">{e(_("Overdue"))}</span> '
+    stale = f'<span class="badge stale">{e(_("Stale"))}</span> '
+    pool = f'<span class="badge pool">{e(_("Unassigned"))}</span>'
+    select = _("Select %(title)s")
+    statuses = {value: e(label) for value, label in Opportunity.Status.choices}  # get_status_display, once
+    dash = '<span class="muted">—</span>'
+    rows = []
+    for deal in deals:
+        pk = localize(deal.pk)
+        title = e(deal.title)
+        status = e(deal.status)
+        link = f'<a href="{e(detail_url(deal.pk))}">{title}</a>' if detail_url else f"<strong>{title}</strong>"
+        flags = (
+            (overdue if deal.is_overdue else "")
+            + (stale if deal.is_stale else "")
+            + (pool if not deal.owner_id and deal.status == Opportunity.Status.OPEN else "")
+        )
+        last_activity = f"{timezone.localtime(deal.last_activity_at):%Y-%m-%d %H:%M}" if deal.last_activity_at else None
+        cells = [
+            f'<td class="title-cell wrap">{link}</td>',
+            f'<td class="wrap"><a href="{e(customer_url(deal.customer_id))}">{e(deal.customer.name)}</a></td>',
+            f"<td>{e(deal.stage.name)}</td>",
+            f'<td><span class="badge status-{status}">{statuses.get(deal.status, status)}</span></td>',
+            f"<td>{flags}</td>",
+            f"<td>{e(person(deal.owner)) if deal.owner_id else dash}</td>",
+            f'<td class="num">{e(money(deal.amount_base))}</td>',
+            f"<td>{deal.expected_close_date.isoformat() if deal.expected_close_date else '—'}</td>",
+            f'<td class="num">{e(localize(deal.probability))}%</td>',
+            f'<td class="num">{e(localize(deal.difficulty))}</td>',
+            f"<td>{e(last_activity) if last_activity else dash}</td>",
+            f'<td class="num">{floatformat(deal.amount, "2g") if deal.amount is not None else "—"}</td>',
+            f"<td>{e(deal.currency)}</td>",
+            f"<td>{e((deal.contact.name if deal.contact_id else '') or '—')}</td>",
+            f"<td>{e(deal.pipeline.name)}</td>",
+            f"<td>{e(deal.team.name)}</td>",
+            f"<td>{e(deal.source.name)}</td>",
+        ]
+        if selectable:
+            cells.insert(
+                0,
+                f'<td class="select"><input type="checkbox" name="ids" value="{pk}" '
+                f'aria-label="{select % {"title": title}}"></td>',
+            )
+        # Every value is escaped, or HTML of ours.
+        rows.append(mark_safe(f'<tr data-id="{pk}">{_CELL}{_CELL.join(cells)}\n    </tr>'))  # noqa: S308
+    return rows
