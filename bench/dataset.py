@@ -183,7 +183,7 @@ def check_url(url: str) -> None:
         raise SystemExit(f"Refusing to touch database {name!r}: a bench database's name starts with jihui_bench.")
 
 
-def _admin_connection(url: str):
+def admin_connection(url: str):
     import dj_database_url
     import psycopg2
 
@@ -204,7 +204,7 @@ def recreate_database(url: str) -> None:
     from psycopg2 import sql
 
     check_url(url)
-    connection, name = _admin_connection(url)
+    connection, name = admin_connection(url)
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -212,7 +212,7 @@ def recreate_database(url: str) -> None:
 
 
 def database_exists(url: str) -> bool:
-    connection, name = _admin_connection(url)
+    connection, name = admin_connection(url)
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         found = cursor.fetchone() is not None

@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.dataset import drop_secondary_indexes  # noqa: E402  (sys.path first)
+from bench.dataset import admin_connection, drop_secondary_indexes  # noqa: E402  (sys.path first)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
 
@@ -51,23 +51,13 @@ TARGET_RATIO = 1.5
 
 def ensure_database(url: str) -> None:
     """Create the bench database if it does not exist (never touches any other database)."""
-    import dj_database_url
-    import psycopg2
     from psycopg2 import sql
 
-    params = dj_database_url.parse(url)
-    admin = psycopg2.connect(
-        dbname="postgres",
-        user=params["USER"],
-        password=params["PASSWORD"] or None,
-        host=params["HOST"],
-        port=params["PORT"] or 5432,
-    )
-    admin.autocommit = True
+    admin, name = admin_connection(url)
     with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [params["NAME"]])
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if cursor.fetchone() is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(params["NAME"])))
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     admin.close()
 
 

@@ -17,6 +17,20 @@ from django.utils.functional import cached_property
 LIST_COUNT_BOUND = 10_000
 
 
+def union_all_sql(querysets) -> tuple[str | None, list]:
+    """The SQL of ``querysets`` (same columns) as one ``UNION ALL`` and its parameters; a
+    queryset that can match nothing is left out (None when all are)."""
+    parts, params = [], []
+    for position, queryset in enumerate(querysets):
+        try:
+            sql, part_params = queryset.query.sql_with_params()
+        except EmptyResultSet:
+            continue
+        parts.append(f"SELECT * FROM ({sql}) part_{position}")  # noqa: S608 (ORM SQL)
+        params.extend(part_params)
+    return (" UNION ALL ".join(parts) or None), params
+
+
 class BranchedRows:
     """The rows of ``queryset`` (in its order, with its relations), read branch by branch for
     a paginator: ``branches`` are the same rows split by the branches of the visibility rule

@@ -654,21 +654,15 @@ def _among_open(condition: Q) -> Q:
 def _figures_by_stage(querysets: list[QuerySet], *, keys: tuple, figures: list[str]) -> list[dict]:
     """The grouped rows of ``querysets`` (same columns, no common deal) in one UNION ALL, the
     figures of a stage added up across them; in pipeline and stage order."""
-    from django.core.exceptions import EmptyResultSet
     from django.db import connection
 
-    parts, params = [], []
-    for position, queryset in enumerate(querysets):
-        try:
-            sql, part_params = queryset.query.sql_with_params()
-        except EmptyResultSet:
-            continue
-        parts.append(f"SELECT * FROM ({sql}) part_{position}")  # noqa: S608 (ORM SQL)
-        params.extend(part_params)
+    from opportunities.pagination import union_all_sql
+
+    sql, params = union_all_sql(querysets)
     rows: dict[tuple, dict] = {}
-    if parts:
+    if sql:
         with connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(parts), params)
+            cursor.execute(sql, params)
             for values in cursor.fetchall():
                 row = dict(zip((*keys, *figures), values, strict=True))
                 key = tuple(row[name] for name in keys)

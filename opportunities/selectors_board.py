@@ -16,6 +16,7 @@ from django.http import QueryDict
 
 from opportunities.filtersets import OpportunityFilterSet
 from opportunities.models import Opportunity
+from opportunities.pagination import union_all_sql
 from stages.models import Pipeline, Stage
 
 BOARD_PAGE_SIZE = 20
@@ -127,20 +128,6 @@ def board_columns(
     return list(columns.values())
 
 
-def _branch_sql(querysets) -> tuple[str | None, list]:
-    from django.core.exceptions import EmptyResultSet
-
-    parts, params = [], []
-    for position, queryset in enumerate(querysets):
-        try:
-            sql, part_params = queryset.query.sql_with_params()
-        except EmptyResultSet:
-            continue
-        parts.append(f"SELECT * FROM ({sql}) part_{position}")  # noqa: S608 (ORM SQL)
-        params.extend(part_params)
-    return (" UNION ALL ".join(parts) or None), params
-
-
 def board_column_figures_by_branch(*, branches: list[QuerySet[Opportunity]]) -> list[dict]:
     """``board_column_figures`` of the union of ``branches`` (which share no deal): each
     branch grouped on its own index, the sums added up. One query."""
@@ -157,7 +144,7 @@ def board_column_figures_by_branch(*, branches: list[QuerySet[Opportunity]]) -> 
         )
         for branch in branches
     ]
-    sql, params = _branch_sql(grouped)
+    sql, params = union_all_sql(grouped)
     if sql is None:
         return []
     sums: dict[int, list] = {}
@@ -216,7 +203,7 @@ _STAGE_SLOT = -987_654_321
 
 
 def _branch_sql_per_stage(branches, stage_ids: list[int], part) -> tuple[str | None, list]:
-    """``_branch_sql`` of ``part(branch, stage_id)`` for every branch and stage, each branch's
+    """``union_all_sql`` of ``part(branch, stage_id)`` for every branch and stage, each branch's
     part compiled once."""
     from django.core.exceptions import EmptyResultSet
 
@@ -228,7 +215,7 @@ def _branch_sql_per_stage(branches, stage_ids: list[int], part) -> tuple[str | N
             continue
         slots = [position for position, value in enumerate(part_params) if value == _STAGE_SLOT]
         if len(slots) != 1:  # the slot's value also came from elsewhere: compile stage by stage
-            sql, more = _branch_sql([part(branch, stage_id) for stage_id in stage_ids])
+            sql, more = union_all_sql([part(branch, stage_id) for stage_id in stage_ids])
             if sql is not None:
                 parts.append(sql)
                 params.extend(more)
