@@ -38,18 +38,19 @@ def visibility(who: dict) -> tuple[str, dict]:
 
 def visibility_branches(who: dict) -> list[tuple[str, dict]]:
     """The rule as branches that never share a deal: the user's own deals, the deals of the teams
-    they manage, the unassigned pool of the teams whose pool they may work."""
+    they manage, the unassigned pool of the teams whose pool they may work. Team ids are written
+    as a list (``IN (1, 2)``), which PostgreSQL walks in index order; ``= ANY(array)`` it does not."""
     branches = [("o.owner_id = %(user)s", {"user": who["id"]})]
     if who["managed"]:
         branches.append(
             (
-                "o.team_id = ANY(%(managed)s) AND (o.owner_id IS NULL OR o.owner_id <> %(user)s)",
-                {"managed": who["managed"], "user": who["id"]},
+                "o.team_id IN %(managed)s AND (o.owner_id IS NULL OR o.owner_id <> %(user)s)",
+                {"managed": tuple(who["managed"]), "user": who["id"]},
             )
         )
     pool = sorted(set(who["pool"]) - set(who["managed"]))
     if pool:
-        branches.append(("o.owner_id IS NULL AND o.team_id = ANY(%(pool)s)", {"pool": pool}))
+        branches.append(("o.owner_id IS NULL AND o.team_id IN %(pool)s", {"pool": tuple(pool)}))
     return branches
 
 
@@ -97,7 +98,12 @@ def opportunity_list(who: dict, *, stage=None, search=None, sort="-created", pag
     if count_limit:
         params["count_limit"] = count_limit
     ids = f"SELECT id FROM ({' UNION ALL '.join(parts)}) m ORDER BY {merged_order} LIMIT %(limit)s OFFSET %(offset)s"
-    rows = f"SELECT {LIST_COLUMNS} FROM opportunities_opportunity o {LIST_JOINS} WHERE o.id IN ({ids}) ORDER BY {SORTS[sort]}"
+    # Joined to the page's ids (not ``o.id IN (…)``, which PostgreSQL may plan as a semi-join over
+    # the whole table): the planner knows there are at most 50.
+    rows = (
+        f"SELECT {LIST_COLUMNS} FROM ({ids}) page JOIN opportunities_opportunity o ON o.id = page.id {LIST_JOINS} "
+        f"ORDER BY {SORTS[sort]}"
+    )
     count = "SELECT " + " + ".join(counts)
     return [(rows, params), (count, params)]
 
@@ -203,11 +209,11 @@ def dashboard(who: dict, *, today: datetime.date, month_start_at: datetime.datet
         short.format(deals=expired) + "ORDER BY d.closed_at DESC, d.id LIMIT 6",
         short.format(deals=open_deals) + f"WHERE {stale} ORDER BY {idle}, d.id LIMIT 6",
     ]
-    params.update(user=who["id"], managed=who["managed"])
+    params.update(user=who["id"], managed_ids=list(who["managed"]))
     credited = (
         "sc.owner_id = %(user)s"
         if who["role"] != "manager"
-        else "(sc.owner_id = %(user)s OR o.team_id = ANY(%(managed)s))"
+        else "(sc.owner_id = %(user)s OR o.team_id = ANY(%(managed_ids)s))"
     )
     incentive = f"""
         SELECT count(*), sum(o.difficulty * 1000) FROM opportunities_statuschange sc JOIN opportunities_opportunity o ON o.id = sc.opportunity_id
@@ -220,8 +226,8 @@ def dashboard(who: dict, *, today: datetime.date, month_start_at: datetime.datet
                 SELECT o.owner_id, count(*) FILTER (WHERE o.status = 'open') AS open,
                        count(*) FILTER (WHERE o.status = 'open' AND o.expected_close_date < %(today)s) AS overdue,
                        count(*) FILTER (WHERE o.status = 'won') AS won, count(*) FILTER (WHERE o.status = 'expired') AS expired
-                FROM opportunities_opportunity o WHERE o.team_id = ANY(%(managed)s) GROUP BY o.owner_id) c ON c.owner_id = u.id
-            WHERE u.is_active AND u.id IN (SELECT user_id FROM teams_team_members WHERE team_id = ANY(%(managed)s))
+                FROM opportunities_opportunity o WHERE o.team_id = ANY(%(managed_ids)s) GROUP BY o.owner_id) c ON c.owner_id = u.id
+            WHERE u.is_active AND u.id IN (SELECT user_id FROM teams_team_members WHERE team_id = ANY(%(managed_ids)s))
             ORDER BY u.username"""
         statements.append((reps, params))
     return statements
