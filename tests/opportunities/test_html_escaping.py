@@ -1,0 +1,37 @@
+"""The list rows, board cards and timeline events are written in Python (list_table.py,
+board_cards.py, timeline_html.py), not by the template engine: whatever users typed must still
+come out escaped."""
+
+import pytest
+
+from opportunities.services import opportunity_add_activity
+from tests.factories import CustomerFactory
+
+HOSTILE = '<script>alert("x")</script>'
+ESCAPED = "&lt;script&gt;"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hostile_deal(make_deal, manager, rep, pipeline):
+    customer = CustomerFactory(name=f"Evil {HOSTILE} Ltd", created_by=rep)
+    deal = make_deal(owner=rep, title=f"Deal {HOSTILE}", customer=customer)
+    opportunity_add_activity(opportunity=deal, by=rep, kind="note", body=f"Note {HOSTILE}", files=[])
+    return deal
+
+
+@pytest.mark.parametrize("who", ["rep", "manager"])
+def test_the_list_and_the_board_escape_titles_and_names(client_as, hostile_deal, pipeline, who, request):
+    client = client_as(request.getfixturevalue(who))
+    for url in ("/opportunities/", f"/opportunities/board/?pipeline={pipeline.pk}"):
+        html = client.get(url).content.decode()
+        assert HOSTILE not in html, url
+        assert f"Deal {ESCAPED}" in html, url
+        assert f"Evil {ESCAPED}" in html, url
+
+
+def test_the_timeline_escapes_what_was_written(client_as, rep, hostile_deal):
+    html = client_as(rep).get(f"/opportunities/{hostile_deal.pk}/").content.decode()
+    assert HOSTILE not in html
+    assert f"Note {ESCAPED}" in html
