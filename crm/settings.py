@@ -303,7 +303,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "crm.api_pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "crm.api_filters.OnceFilterBackend",
         "crm.api_filters.DescribedSearchFilter",
         "crm.api_filters.StableOrderingFilter",
     ],

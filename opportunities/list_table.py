@@ -6,6 +6,7 @@ filters and an include, fifty times a page — more than the page's queries. The
 one the template wrote, with the same escaping, formats and translations."""
 
 from collections.abc import Callable, Iterable
+from datetime import date
 
 from django.http import QueryDict
 from django.template.defaultfilters import floatformat
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from crm.templatetags.jihui import money, person
 from opportunities.exports import Column
 from opportunities.models import Opportunity
+from opportunities.selectors import opportunity_is_stale
 
 _PK = 2147483647  # a pk that appears nowhere else in a URL
 _CELL = "\n      "  # the template's indentation, kept
@@ -51,9 +53,9 @@ def opportunity_list_headers(columns: Iterable[Column], *, query: QueryDict, sor
     return headers
 
 
-def opportunity_list_rows(deals: Iterable[Opportunity], *, selectable: bool) -> list[SafeString]:
-    """One ``<tr>`` per deal (its relations and the listing's ``is_stale`` / ``is_overdue``
-    read with it); ``selectable`` adds the bulk form's checkbox."""
+def opportunity_list_rows(deals: Iterable[Opportunity], *, selectable: bool, today: date) -> list[SafeString]:
+    """One ``<tr>`` per deal, read by ``opportunity_rows`` (relations and names with it);
+    ``selectable`` adds the bulk form's checkbox. Overdue and stale as of ``today``."""
     e = conditional_escape
     detail_url = _url_for_pk("opportunities:detail")
     customer_url = _url_for_pk("customers:detail")
@@ -70,8 +72,8 @@ def opportunity_list_rows(deals: Iterable[Opportunity], *, selectable: bool) -> 
         status = e(deal.status)
         link = f'<a href="{e(detail_url(deal.pk))}">{title}</a>' if detail_url else f"<strong>{title}</strong>"
         flags = (
-            (overdue if deal.is_overdue else "")
-            + (stale if deal.is_stale else "")
+            (overdue if deal.status == Opportunity.Status.OPEN and deal.expected_close_date < today else "")
+            + (stale if opportunity_is_stale(opportunity=deal, today=today) else "")
             + (pool if not deal.owner_id and deal.status == Opportunity.Status.OPEN else "")
         )
         last_activity = f"{timezone.localtime(deal.last_activity_at):%Y-%m-%d %H:%M}" if deal.last_activity_at else None
@@ -90,9 +92,9 @@ def opportunity_list_rows(deals: Iterable[Opportunity], *, selectable: bool) -> 
             f'<td class="num">{floatformat(deal.amount, "2g") if deal.amount is not None else "—"}</td>',
             f"<td>{e(deal.currency)}</td>",
             f"<td>{e((deal.contact.name if deal.contact_id else '') or '—')}</td>",
-            f"<td>{e(deal.pipeline.name)}</td>",
-            f"<td>{e(deal.team.name)}</td>",
-            f"<td>{e(deal.source.name)}</td>",
+            f"<td>{e(deal.pipeline_name)}</td>",
+            f"<td>{e(deal.team_name)}</td>",
+            f"<td>{e(deal.source_name)}</td>",
         ]
         if selectable:
             cells.insert(

@@ -38,15 +38,16 @@ class BranchedRows:
 
     A page is each branch's first ``offset + limit`` ids in the order (each branch walks an
     index of its own), merged in SQL (UNION ALL, ORDER BY, LIMIT/OFFSET), then those rows read
-    from ``queryset``: two queries. A count is the sum of the branches' counts: one query. An
+    by id from ``read`` (default ``queryset``; the ids are visible rows already): two queries. A count is the sum of the branches' counts: one query. An
     OR of the branches would make PostgreSQL read and sort every visible row for one page.
     """
 
     ordered = True
 
-    def __init__(self, *, queryset: QuerySet, branches: list[QuerySet]):
+    def __init__(self, *, queryset: QuerySet, branches: list[QuerySet], read: QuerySet | None = None):
         self.queryset = queryset
         self.branches = branches
+        self.read = queryset if read is None else read
         self.order = [_order_term(term) for term in queryset.query.order_by]
 
     def count(self) -> int:
@@ -94,7 +95,7 @@ class BranchedRows:
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, limit, offset])
             ids = [row[0] for row in cursor.fetchall()]
-        rows = {row.pk: row for row in self.queryset.filter(pk__in=ids)} if ids else {}
+        rows = {row.pk: row for row in self.read.filter(pk__in=ids)} if ids else {}
         return [rows[pk] for pk in ids if pk in rows]
 
 

@@ -4,6 +4,7 @@ import datetime
 
 from django.db.models import BigIntegerField, Count, DecimalField, F, Lookup, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Greatest
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from opportunities.models import Activity, Attachment, LostReason, Opportunity
@@ -16,6 +17,31 @@ from teams.visibility import attachment_visibility_q
 def opportunities_visible_to(*, user) -> QuerySet[Opportunity]:
     return Opportunity.objects.visible_to(user).select_related(
         "customer", "contact", "pipeline", "stage", "owner", "team", "source", "lost_reason"
+    )
+
+
+def opportunity_rows() -> QuerySet[Opportunity]:
+    """Opportunities as a page of a list reads them by id, once the page's ids are known from
+    the visible rows (the list page, the API's list): the customer, contact, owner and stage
+    joined, and the names of the pipeline, team, lead source and lost reason as scalar
+    subqueries (``pipeline_name``, ``team_name``, ``source_name``, ``lost_reason_name``).
+
+    PostgreSQL spends longer choosing the order of a join of nine tables (~6 ms at 1,000,000
+    deals) than running it (~1 ms) for fifty rows; a subquery on a small table by its primary
+    key is planned on its own, at almost no cost."""
+    from django.db.models import OuterRef, Subquery
+
+    from sources.models import LeadSource
+    from stages.models import Pipeline
+
+    def name_of(model, column: str) -> Subquery:
+        return Subquery(model.objects.filter(pk=OuterRef(column)).values("name"))
+
+    return Opportunity.objects.select_related("customer", "contact", "owner", "stage").annotate(
+        pipeline_name=name_of(Pipeline, "pipeline_id"),
+        team_name=name_of(Team, "team_id"),
+        source_name=name_of(LeadSource, "source_id"),
+        lost_reason_name=name_of(LostReason, "lost_reason_id"),
     )
 
 
@@ -805,39 +831,45 @@ def _sort_path_is_nullable(path: str) -> bool:
 
 class OpportunityListing:
     """The list page's reading of its query string: the FilterSet (the API's own), the search
-    words, the sort, and the resulting queryset, annotated with ``is_stale`` and ``is_overdue``.
+    words, the sort, and the resulting rows.
 
-    ``queryset`` is every matching row in order (the exports read it). A page of the list is
-    read as ``page_rows(offset, limit)`` and counted as ``count_up_to(limit)``: both go branch
-    by branch of the visibility rule (a rep's own deals, their team's pool; a manager's teams),
-    each branch in the sort's order on an index of its own, and merge the branches in SQL. An
-    OR of the branches would make PostgreSQL read every visible row and sort them for one page.
+    ``queryset`` is every matching row in order, annotated with ``is_stale`` and ``is_overdue``
+    (the exports read it). A page of the list is read through ``rows`` (``BranchedRows``):
+    branch by branch of the visibility rule (a rep's own deals, their team's pool; a manager's
+    teams), each branch in the sort's order on an index of its own, the branches merged in SQL,
+    then the page's rows read by id (``opportunity_rows``). An OR of the branches would make
+    PostgreSQL read every visible row and sort them for one page.
     """
 
     def __init__(self, *, user, data, today: datetime.date | None = None):
-        from django.db.models import BooleanField, Case, Value, When
-
         from crm.dates import company_today
         from opportunities.filtersets import OpportunityFilterSet
 
-        today = today or company_today()
+        self.today = today or company_today()
         self.search = (data.get("q") or "").strip()[:200]
-        self.sort, order_by = opportunity_sort_fields(data.get("sort") or OPPORTUNITY_DEFAULT_SORT)
+        self.sort, self.order_by = opportunity_sort_fields(data.get("sort") or OPPORTUNITY_DEFAULT_SORT)
         self.filterset = OpportunityFilterSet(data, queryset=opportunities_visible_to(user=user))
-        queryset = self.filterset.qs
+        matching = self.filterset.qs
         if self.search:
-            queryset = queryset.filter(opportunity_search_q(self.search))
-        flag = {"default": Value(False), "output_field": BooleanField()}
-        self.queryset = queryset.annotate(
-            is_stale=Case(When(opportunity_stale_q(today=today), then=Value(True)), **flag),
-            is_overdue=Case(
-                When(status=Opportunity.Status.OPEN, expected_close_date__lt=today, then=Value(True)), **flag
-            ),
-        ).order_by(*order_by)
+            matching = matching.filter(opportunity_search_q(self.search))
+        self._matching = matching.order_by(*self.order_by)
         branches = [
-            self._narrowed(branch).order_by(*order_by) for branch in Opportunity.objects.visible_to_by_branch(user)
+            self._narrowed(branch).order_by(*self.order_by)
+            for branch in Opportunity.objects.visible_to_by_branch(user)
         ]
-        self.rows = BranchedRows(queryset=self.queryset, branches=branches)
+        self.rows = BranchedRows(queryset=self._matching, branches=branches, read=opportunity_rows())
+
+    @cached_property
+    def queryset(self) -> QuerySet[Opportunity]:
+        from django.db.models import BooleanField, Case, Value, When
+
+        flag = {"default": Value(False), "output_field": BooleanField()}
+        return self._matching.annotate(
+            is_stale=Case(When(opportunity_stale_q(today=self.today), then=Value(True)), **flag),
+            is_overdue=Case(
+                When(status=Opportunity.Status.OPEN, expected_close_date__lt=self.today, then=Value(True)), **flag
+            ),
+        )
 
     def _narrowed(self, queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
         queryset = self.filterset.filter_queryset(queryset)

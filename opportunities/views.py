@@ -61,7 +61,7 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "columns": OPPORTUNITY_COLUMNS,
         "headers": opportunity_list_headers(OPPORTUNITY_COLUMNS, query=request.GET, sort=listing.sort),
-        "rows": opportunity_list_rows(page.object_list, selectable=is_manager),
+        "rows": opportunity_list_rows(page.object_list, selectable=is_manager, today=listing.today),
         "is_manager": is_manager,
         "page_sizes": PAGE_SIZES,
     }

@@ -52,18 +52,32 @@ class LostReasonBriefSerializer(serializers.ModelSerializer):
 # --- opportunities ------------------------------------------------------------------------
 
 
+class RelatedNameField(serializers.CharField):
+    """The read-only ``name`` of a relation: ``<relation>_name`` when the row was read with it
+    (``opportunity_rows`` reads the names of the small tables as subqueries), else
+    ``<relation>.name``."""
+
+    def __init__(self, relation: str, **kwargs):
+        self.relation = relation
+        super().__init__(source=f"{relation}.name", read_only=True, **kwargs)
+
+    def get_attribute(self, instance):
+        annotated = instance.__dict__.get(f"{self.relation}_name", self)
+        return super().get_attribute(instance) if annotated is self else annotated
+
+
 class OpportunitySerializer(serializers.ModelSerializer):
     """An opportunity as every endpoint answers it. Related objects are ids (what PATCH takes),
     each with a read-only ``*_name`` for display."""
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     contact_name = serializers.CharField(source="contact.name", read_only=True, allow_null=True)
-    pipeline_name = serializers.CharField(source="pipeline.name", read_only=True)
+    pipeline_name = RelatedNameField("pipeline")
     stage_name = serializers.CharField(source="stage.name", read_only=True)
     owner_name = serializers.SerializerMethodField()
-    team_name = serializers.CharField(source="team.name", read_only=True)
-    source_name = serializers.CharField(source="source.name", read_only=True)
-    lost_reason_name = serializers.CharField(source="lost_reason.name", read_only=True, allow_null=True)
+    team_name = RelatedNameField("team")
+    source_name = RelatedNameField("source")
+    lost_reason_name = RelatedNameField("lost_reason", allow_null=True)
     is_stale = serializers.SerializerMethodField(
         help_text=_("Open and idle longer than its stage's idle limit (rotting days), in company time.")
     )

@@ -44,6 +44,7 @@ from opportunities.selectors import (
     attachments_visible_to,
     opportunities_visible_to,
     opportunity_activities,
+    opportunity_rows,
     opportunity_timeline,
 )
 from opportunities.services import (
@@ -122,16 +123,24 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def retrieve(self, request, *args, **kwargs):
         return Response(opportunity_representation(self.get_object(), today=company_today()))
 
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        if page is None:
+            return super().list(request, *args, **kwargs)
+        today = company_today()
+        return self.get_paginated_response([opportunity_representation(deal, today=today) for deal in page])
+
     def paginate_queryset(self, queryset):
         """Pages (and the count) read branch by branch of the visibility rule, each narrowed by
-        the same filters, search and order (``BranchedRows``): the list's way at scale."""
+        the same filters, search and order (``BranchedRows``): the list's way at scale. The
+        page's rows are read by id as the list page reads them (``opportunity_rows``)."""
         if self.paginator is None:
             return None
         branches = [
             self.filter_queryset(branch) for branch in Opportunity.objects.visible_to_by_branch(self.request.user)
         ]
         return self.paginator.paginate_queryset(
-            BranchedRows(queryset=queryset, branches=branches), self.request, view=self
+            BranchedRows(queryset=queryset, branches=branches, read=opportunity_rows()), self.request, view=self
         )
 
     def _input(self, serializer_class, **kwargs) -> dict:

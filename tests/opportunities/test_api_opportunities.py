@@ -9,7 +9,14 @@ from crm.dates import company_today
 from opportunities.models import Assignment, CloseDateChange, Opportunity
 from opportunities.services import opportunity_add_activity
 from tests.api_fixtures import customer, deal  # noqa: F401  (service-made deal, see the module)
-from tests.factories import ContactFactory, CurrencyRateFactory, CustomerFactory, LeadSourceFactory, OpportunityFactory
+from tests.factories import (
+    ContactFactory,
+    CurrencyRateFactory,
+    CustomerFactory,
+    LeadSourceFactory,
+    LostReasonFactory,
+    OpportunityFactory,
+)
 
 LIST = "/api/opportunities/"
 
@@ -66,6 +73,34 @@ def test_it_lists_a_reps_own_deals_only(api_as, rep, deal, outsider_deal, team, 
     assert row["owner"] == rep.pk
     assert row["stage_name"] == "New"
     assert row["customer_name"] == "Hamburg Valves GmbH"
+
+
+def test_a_list_row_is_the_deal_as_its_own_page_answers_it(api_as, manager, team, pipeline, source, stages):
+    # The list reads the names of the pipeline, team, source and lost reason as subqueries; the
+    # detail through the relations: the same JSON, names and empty relations alike.
+    contact = ContactFactory(name="Lena Vogt")
+    lost = OpportunityFactory(
+        team=team,
+        pipeline=pipeline,
+        source=source,
+        stage=stages["Lost"],
+        status=Opportunity.Status.LOST,
+        lost_reason=LostReasonFactory(name="Price too high"),
+        customer=contact.customer,
+        contact=contact,
+        owner=None,
+    )
+    plain = OpportunityFactory(team=team, pipeline=pipeline, source=source, contact=None)
+    client = api_as(manager)
+    rows = {row["id"]: row for row in client.get(LIST).json()["results"]}
+    for opportunity in (lost, plain):
+        assert rows[opportunity.pk] == client.get(detail(opportunity.pk)).json()
+    assert rows[lost.pk]["lost_reason_name"] == "Price too high"
+    assert rows[lost.pk]["contact_name"] == "Lena Vogt"
+    assert rows[lost.pk]["team_name"] == team.name
+    assert rows[lost.pk]["source_name"] == source.name
+    assert rows[lost.pk]["pipeline_name"] == pipeline.name
+    assert rows[plain.pk]["lost_reason_name"] is None and rows[plain.pk]["contact_name"] is None
 
 
 def test_it_shows_the_pool_to_reps_only_when_the_team_allows(api_as, rep, team, pipeline, source):
