@@ -26,6 +26,16 @@ def test_it_logs_in_and_out(client, rep, team):
     assert client.get(reverse("home")).status_code == 302
 
 
+def test_a_signed_in_user_on_an_unknown_address_gets_the_not_found_page(client, rep, team):
+    # The page around it reads which section of the site the address is in: there is none.
+    client.raise_request_exception = False
+    client.force_login(rep)
+    response = client.get("/no/such/page/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 404
+    assert b"This page does not exist" in response.content
+    assert b'aria-current="page"' not in response.content
+
+
 def test_it_refuses_a_wrong_password_and_keeps_the_user_name(client, rep):
     response = client.post(LOGIN, {"username": "rep", "password": "nope"}, HTTP_ACCEPT_LANGUAGE="en")
     body = response.content.decode()
