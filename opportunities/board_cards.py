@@ -14,7 +14,16 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from opportunities.models import Opportunity
-from opportunities.templatetags.opportunity_display import initials, is_overdue, is_stale, money, person
+from opportunities.templatetags.opportunity_display import (
+    initials,
+    is_overdue,
+    is_stale,
+    money,
+    money_whole,
+    person,
+    required_field_label,
+)
+from stages.models import Stage
 
 _PK = 987654321  # stands for a deal's id in the URL patterns, reversed once per response
 
@@ -38,6 +47,24 @@ data-stage="{stage_id}" data-move-url="{move_url}">
 """
 
 
+HEAD_HTML = """\
+<header class="board-col-head" id="col-head-{pk}">
+  <div class="board-col-title">
+    <h2 id="col-title-{pk}">{name}</h2>
+    <span class="board-col-count" title="{count_label}">{count}</span>
+  </div>
+  <div class="board-col-figures">
+    <span title="{total_label}">{total}</span>
+    <span class="muted" title="{weighted_label}">{weighted}</span>
+  </div>
+  <div class="board-col-prob">
+    <span>{probability}%</span>
+    {gate}
+  </div>
+</header>
+"""
+
+
 def _url_pattern(name: str) -> tuple[str, str]:
     before, _sep, after = escape(reverse(name, args=[_PK])).partition(str(_PK))
     return before, after
@@ -57,6 +84,49 @@ class BoardCards:
             f'<span class="mark mark-stale" title="{escape(_("No activity for longer than this stage allows"))}">'
             f"{escape(_('Stale'))}</span>"
         )
+
+    def column_head(self, *, stage: Stage, count: int, total, weighted) -> SafeString:
+        """A column's header: its stage, how many open deals, their total and weighted amount,
+        the stage's probability and what it asks before a deal leaves it."""
+        gate = ""
+        if stage.has_exit_criteria:
+            needs = "".join(
+                [
+                    f" {escape(_('file'))}" if stage.requires_attachment else "",
+                    f" · {escape(_('tracking no.'))}" if stage.requires_tracking_number else "",
+                    *(f" · {escape(required_field_label(name))}" for name in stage.required_fields),
+                ]
+            )
+            gate = (
+                f'<span class="gate" title="{escape(_("This stage has exit criteria"))}">'
+                f"{escape(_('To leave:'))}{needs}</span>"
+            )
+        html = HEAD_HTML.format(
+            pk=stage.pk,
+            name=escape(stage.name),
+            count_label=escape(_("Open deals")),
+            count=count,
+            total_label=escape(_("Total amount in CNY")),
+            total=escape(money_whole(total)),
+            weighted_label=escape(_("Amount × probability, in CNY")),
+            weighted=escape(_("%(amount)s weighted") % {"amount": money_whole(weighted)}),
+            probability=stage.probability,
+            gate=gate,
+        )
+        return mark_safe(html)  # noqa: S308 (every value above is escaped)
+
+    def more_button(self, *, stage: Stage, has_more: bool, cursor: str, board_query: str, oob=False) -> SafeString:
+        """A column's "Load more" (its next cards after ``cursor``); empty when there are none."""
+        button = ""
+        if has_more:
+            url = escape(f"{reverse('opportunities:board_column', args=[stage.pk])}?after={cursor}")
+            query = f"&amp;{escape(board_query)}" if board_query else ""
+            button = (
+                f'<button type="button" class="button-subtle" hx-get="{url}{query}" hx-target="#cards-{stage.pk}" '
+                f'hx-swap="beforeend">{escape(_("Load more"))}</button>'
+            )
+        swap = ' hx-swap-oob="true"' if oob else ""
+        return mark_safe(f'<div class="board-more" id="more-{stage.pk}"{swap}>{button}</div>\n')  # noqa: S308
 
     def card(self, card: Opportunity) -> SafeString:
         return mark_safe(self._card(card))  # noqa: S308 (every field is escaped in _card)

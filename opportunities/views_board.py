@@ -69,11 +69,24 @@ def board(request: HttpRequest) -> HttpResponse:
         stages = list(pipeline.stages.all())
         branches = board_opportunities_by_branch(user=request.user, pipeline=pipeline, filters=filters)
         columns = board_columns(stages=stages, branches=branches)
-        render_cards = BoardCards(today=today).cards
+        html = BoardCards(today=today)
+        board_query = filters.urlencode()
         context.update(
             stages=stages,
             columns=columns,
-            columns_with_cards_html=[(column, render_cards(column.cards)) for column in columns],
+            columns_html=[
+                (
+                    column,
+                    html.column_head(
+                        stage=column.stage, count=column.count, total=column.total, weighted=column.weighted
+                    ),
+                    html.cards(column.cards),
+                    html.more_button(
+                        stage=column.stage, has_more=column.has_more, cursor=column.cursor, board_query=board_query
+                    ),
+                )
+                for column in columns
+            ],
             closing_stages=[stage for stage in stages if stage.kind != Stage.Kind.OPEN],
             totals=_totals(columns),
         )
@@ -100,17 +113,21 @@ def board_column(request: HttpRequest, stage_id: int) -> HttpResponse:
         raise Http404 from exc
     queryset = board_opportunities(user=request.user, pipeline=stage.pipeline, filters=request.GET)
     cards, has_more = board_column_cards(queryset=queryset, stage=stage, after=after, page_size=BOARD_PAGE_SIZE)
-    filters = board_filter_data(request.GET)
+    html = BoardCards(today=company_today())
+    cursor = board_cursor(cards[-1]) if cards else ""
+    more = html.more_button(
+        stage=stage, has_more=has_more, cursor=cursor, board_query=board_filter_data(request.GET).urlencode(), oob=True
+    )
     return render(
         request,
         "opportunities/partials/board_column_more.html",
         {
             "stage": stage,
             "cards": cards,
-            "cards_html": BoardCards(today=company_today()).cards(cards),
             "has_more": has_more,
-            "cursor": board_cursor(cards[-1]) if cards else "",
-            "board_query": filters.urlencode(),
+            "cursor": cursor,
+            "cards_html": html.cards(cards),
+            "more_html": more,
         },
     )
 
@@ -260,13 +277,18 @@ def _board_update(request, opportunity: Opportunity, form: MoveForm, *, message:
     figures = {row["stage_id"]: row for row in board_column_figures(queryset=queryset)}
     stages = [stage for stage in opportunity.pipeline.stages.all() if stage.kind == Stage.Kind.OPEN]
     heads = [{"stage": stage, **figures.get(stage.pk, {"count": 0, "total": 0, "weighted": 0})} for stage in stages]
+    html = BoardCards(today=company_today())
     return render(
         request,
         "opportunities/partials/board_update.html",
         {
             "card": opportunity,
-            "card_html": BoardCards(today=company_today()).card(opportunity) if opportunity.is_open else "",
+            "card_html": html.card(opportunity) if opportunity.is_open else "",
             "heads": heads,
+            "heads_html": [
+                html.column_head(stage=head["stage"], count=head["count"], total=head["total"], weighted=head["weighted"])
+                for head in heads
+            ],
             "totals": _totals_of(heads),
             "message": message,
             "level": level,

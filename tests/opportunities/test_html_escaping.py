@@ -1,5 +1,5 @@
-"""The list rows, board cards and timeline events are written in Python (list_table.py,
-board_cards.py, timeline_html.py), not by the template engine: whatever users typed must still
+"""The list rows, board cards and column heads, and timeline events are written in Python
+(list_table.py, board_cards.py, timeline_html.py), not by the template engine: whatever users typed must still
 come out escaped."""
 
 import pytest
@@ -29,6 +29,17 @@ def test_the_list_and_the_board_escape_titles_and_names(client_as, hostile_deal,
         assert HOSTILE not in html, url
         assert f"Deal {ESCAPED}" in html, url
         assert f"Evil {ESCAPED}" in html, url
+
+
+def test_the_board_escapes_stage_names_in_its_column_heads(client_as, rep, hostile_deal, pipeline, stages):
+    stage = stages["New"]
+    stage.name = f"New {HOSTILE}"
+    stage.required_fields = ["amount"]
+    stage.save()
+    html = client_as(rep).get(f"/opportunities/board/?pipeline={pipeline.pk}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert HOSTILE not in html
+    assert f'<h2 id="col-title-{stage.pk}">New {ESCAPED}' in html
+    assert "To leave: · Amount" in html
 
 
 def test_the_timeline_escapes_what_was_written(client_as, rep, hostile_deal):
