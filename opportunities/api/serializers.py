@@ -144,14 +144,6 @@ def _owner_name(opportunity: Opportunity) -> str | None:
     return (owner.get_full_name() or owner.username) if owner else None
 
 
-# The columns OpportunitySerializer reads: the deal's own, and of each relation what it shows.
-OPPORTUNITY_FIELDS = (
-    *(field.name for field in Opportunity._meta.concrete_fields),
-    *("customer__name", "contact__name", "pipeline__name", "stage__name", "stage__rotting_days", "stage__kind"),
-    *("owner__username", "owner__first_name", "owner__last_name", "team__name", "source__name", "lost_reason__name"),
-)
-
-
 @functools.cache
 def _opportunity_fields() -> tuple:
     """OpportunitySerializer's fields, built once per process rather than once per answer (a
