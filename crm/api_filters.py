@@ -1,10 +1,10 @@
 """Filter backends shared by every API list."""
 
 from django.core.exceptions import ImproperlyConfigured
-from django_filters import utils
-from django_filters.rest_framework import DjangoFilterBackend
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django_filters import utils
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.filters import OrderingFilter, SearchFilter
 
 

@@ -157,6 +157,9 @@ class Opportunity(TimeStampedModel):
             # The list's default order (newest first), per branch of the visibility rule.
             models.Index(fields=["owner", "created_at", "id"], name="opp_owner_created"),
             models.Index(fields=["team", "created_at", "id"], name="opp_team_created"),
+            # The list filtered by stage: its count read index-only, its first page in that order.
+            models.Index(fields=["owner", "stage", "created_at", "id"], name="opp_owner_stage_created"),
+            models.Index(fields=["team", "stage", "created_at", "id"], name="opp_team_stage_created"),
             # The board and the home page: a branch's open deals of one pipeline, per stage in card
             # order, then what the column figures and the key figures read, so both read the index
             # only (trailing key columns rather than INCLUDE, which SQLite lacks).

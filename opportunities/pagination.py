@@ -38,8 +38,9 @@ class BranchedRows:
 
     A page is each branch's first ``offset + limit`` ids in the order (each branch walks an
     index of its own), merged in SQL (UNION ALL, ORDER BY, LIMIT/OFFSET), then those rows read
-    by id from ``read`` (default ``queryset``; the ids are visible rows already): two queries. A count is the sum of the branches' counts: one query. An
-    OR of the branches would make PostgreSQL read and sort every visible row for one page.
+    by id from ``read`` (default ``queryset``; the ids are visible rows already): two queries.
+    A count is the sum of the branches' counts: one query. An OR of the branches would make
+    PostgreSQL read and sort every visible row for one page.
     """
 
     ordered = True

@@ -856,8 +856,7 @@ class OpportunityListing:
             matching = matching.filter(opportunity_search_q(self.search))
         self._matching = matching.order_by(*self.order_by)
         branches = [
-            self._narrowed(branch).order_by(*self.order_by)
-            for branch in Opportunity.objects.visible_to_by_branch(user)
+            self._narrowed(branch).order_by(*self.order_by) for branch in Opportunity.objects.visible_to_by_branch(user)
         ]
         self.rows = BranchedRows(queryset=self._matching, branches=branches, read=opportunity_rows())
 

@@ -286,7 +286,9 @@ def _board_update(request, opportunity: Opportunity, form: MoveForm, *, message:
             "card_html": html.card(opportunity) if opportunity.is_open else "",
             "heads": heads,
             "heads_html": [
-                html.column_head(stage=head["stage"], count=head["count"], total=head["total"], weighted=head["weighted"])
+                html.column_head(
+                    stage=head["stage"], count=head["count"], total=head["total"], weighted=head["weighted"]
+                )
                 for head in heads
             ],
             "totals": _totals_of(heads),

@@ -36,7 +36,9 @@ def test_the_board_escapes_stage_names_in_its_column_heads(client_as, rep, hosti
     stage.name = f"New {HOSTILE}"
     stage.required_fields = ["amount"]
     stage.save()
-    html = client_as(rep).get(f"/opportunities/board/?pipeline={pipeline.pk}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    html = (
+        client_as(rep).get(f"/opportunities/board/?pipeline={pipeline.pk}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
     assert HOSTILE not in html
     assert f'<h2 id="col-title-{stage.pk}">New {ESCAPED}' in html
     assert "To leave: · Amount" in html
