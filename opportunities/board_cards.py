@@ -13,6 +13,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from crm.escaping import escape_text
 from opportunities.models import Opportunity
 from opportunities.templatetags.opportunity_display import (
     initials,
@@ -146,13 +147,13 @@ class BoardCards:
             stage_id=card.stage_id,
             move_url=pk.join(self.move_url),
             detail_url=pk.join(self.detail_url),
-            title=escape(card.title),
-            customer=escape(customer.name) if customer is not None else "",
-            amount=escape(money(card.amount, card.currency)),
+            title=escape_text(card.title),
+            customer=escape_text(customer.name) if customer is not None else "",
+            amount=escape_text(money(card.amount, card.currency)),
             close_date_label=self.close_date_label,
             close_date=close_date.isoformat() if close_date else "",
-            initials=escape(initials(card.owner)),
-            owner=escape(person(card.owner)),
+            initials=escape_text(initials(card.owner)),
+            owner=escape_text(person(card.owner)),
             overdue_mark=self.overdue_mark if overdue else "",
             stale_mark=self.stale_mark if is_stale(card, self.today) else "",
         )

@@ -13,10 +13,10 @@ from django.template.defaultfilters import floatformat
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import localize
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from crm.escaping import escape_text
 from crm.templatetags.jihui import money, person
 from opportunities.exports import Column
 from opportunities.models import Opportunity
@@ -56,7 +56,7 @@ def opportunity_list_headers(columns: Iterable[Column], *, query: QueryDict, sor
 def opportunity_list_rows(deals: Iterable[Opportunity], *, selectable: bool, today: date) -> list[SafeString]:
     """One ``<tr>`` per deal, read by ``opportunity_rows`` (relations and names with it);
     ``selectable`` adds the bulk form's checkbox. Overdue and stale as of ``today``."""
-    e = conditional_escape
+    e = escape_text
     detail_url = _url_for_pk("opportunities:detail")
     customer_url = _url_for_pk("customers:detail")
     overdue = f'<span class="badge overdue">{e(_("Overdue"))}</span> '
