@@ -19,9 +19,6 @@ from django.utils.translation import gettext as _
 from opportunities.models import Opportunity
 from opportunities.templatetags.opportunity_display import status_label
 
-# History rows keep foreign keys as ids (text); the page shows their names (the selector joins them).
-NAMED_FIELDS = ("customer", "contact", "source")
-
 
 def timeline_for_page(events: list[dict]) -> list[dict]:
     """Each event of ``opportunity_timeline_page`` with its ``html`` (an ``<li>``)."""
@@ -41,8 +38,8 @@ def _event_html(event: dict) -> str:
     if kind == "field_changed":
         field = event["field"]
         what = _("%(field)s changed") % {"field": _field_label(field)}
-        old = _field_value(field, event["old_value"], event["old_name"])
-        new = _field_value(field, event["new_value"], event["new_name"])
+        old = _field_value(event["old_value"], event["old_name"])
+        new = _field_value(event["new_value"], event["new_name"])
         extra = f'<p class="event-body"><span class="old">{_e(old)}</span> → <span class="new">{_e(new)}</span></p>'
     elif kind == "activity":
         extra = _activity_html(event)
@@ -157,9 +154,9 @@ def _field_label(name: str) -> str:
         return name
 
 
-def _field_value(name: str, value: str, named: str | None) -> str:
+def _field_value(value: str, named: str | None) -> str:
+    """An old or new value as text; a foreign key's id as the name the selector joined in
+    (``named``, None for other fields, or when the row is gone)."""
     if value in ("true", "false"):
         return _("Yes") if value == "true" else _("No")
-    if name in NAMED_FIELDS:
-        return (named or value) if value else "—"
-    return value or "—"
+    return (named or value) if value else "—"

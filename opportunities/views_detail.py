@@ -37,12 +37,8 @@ from opportunities.selectors import (
     opportunity_is_stale,
     opportunity_unmet_exit_criteria,
 )
-from opportunities.selectors_detail import (
-    TimelineCursor,
-    opportunity_get_for_page,
-    opportunity_page_stages,
-    opportunity_timeline_page,
-)
+from opportunities.selectors_detail import opportunity_get_for_page, opportunity_page_stages
+from opportunities.selectors_timeline import TimelineCursor, opportunity_timeline_page
 from opportunities.services import (
     opportunity_add_activity,
     opportunity_assign,

@@ -44,8 +44,8 @@ from opportunities.selectors import (
     opportunities_visible_to,
     opportunity_activities,
     opportunity_rows,
-    opportunity_timeline,
 )
+from opportunities.selectors_timeline import opportunity_timeline
 from opportunities.services import (
     opportunity_add_activity,
     opportunity_assign,

@@ -62,7 +62,7 @@ def test_its_history_agrees_with_the_deals(generated):
 
 
 def test_the_long_history_deal_has_its_200_events(generated, client):
-    from opportunities.selectors import opportunity_timeline
+    from opportunities.selectors_timeline import opportunity_timeline
     from teams.models import User
 
     rep = User.objects.get(username="bench_rep_001")

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from crm.dates import company_today
 from opportunities.models import Opportunity
-from opportunities.selectors import opportunity_timeline
+from opportunities.selectors_timeline import opportunity_timeline
 from opportunities.services import (
     opportunity_add_activity,
     opportunity_assign,

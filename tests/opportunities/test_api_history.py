@@ -1,11 +1,11 @@
-"""/api/opportunities/{id}/history/ and the opportunity_timeline selector behind it."""
+"""/api/opportunities/{id}/history/ and the opportunity_timeline selector behind it (selectors_timeline.py)."""
 
 import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from opportunities.selectors import opportunity_timeline
+from opportunities.selectors_timeline import opportunity_timeline
 from opportunities.services import (
     opportunities_expire_overdue,
     opportunity_add_activity,

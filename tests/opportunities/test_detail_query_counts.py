@@ -10,8 +10,7 @@ from django.urls import reverse
 
 from crm.dates import company_today
 from opportunities.models import Opportunity
-from opportunities.selectors import opportunity_timeline
-from opportunities.selectors_detail import TIMELINE_PAGE_SIZE
+from opportunities.selectors_timeline import TIMELINE_PAGE_SIZE, opportunity_timeline
 from opportunities.services import (
     opportunity_add_activity,
     opportunity_create,
