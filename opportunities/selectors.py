@@ -62,7 +62,6 @@ def opportunity_unmet_exit_criteria(
     opportunity: Opportunity,
     stage: Stage | None = None,
     target: Stage | None = None,
-    evidence: tuple[set[int], set[int]] | None = None,
 ) -> list[str]:
     """What is still missing before the deal may leave ``stage`` (default: its current stage)
     and, when ``target`` is given, pass every gated open stage between the two.
@@ -70,8 +69,7 @@ def opportunity_unmet_exit_criteria(
     Evidence for a stage counts if it was recorded while the deal was in that stage. For a stage
     the move jumps over, evidence recorded in the stage being left counts too: the rep provides
     it as they skip. So going back to an earlier stage and jumping forward again never bypasses
-    a gate. Three queries, however many stages are passed; ``evidence`` (the ids of the stages
-    with a file, and with a tracking number, from ``opportunity_evidence``) saves two of them.
+    a gate. Three queries at most, however many stages are passed.
     """
     current = stage or opportunity.stage
     gated = [current]
@@ -89,15 +87,13 @@ def opportunity_unmet_exit_criteria(
     stage_ids = {item.pk for item in gated} | {current.pk}
     with_files = set()
     with_tracking = set()
-    if evidence is not None:
-        with_files, with_tracking = evidence
-    elif any(item.requires_attachment for item in gated):
+    if any(item.requires_attachment for item in gated):
         with_files = set(
             Attachment.objects.filter(opportunity=opportunity, stage_id__in=stage_ids).values_list(
                 "stage_id", flat=True
             )
         )
-    if evidence is None and any(item.requires_tracking_number for item in gated):
+    if any(item.requires_tracking_number for item in gated):
         with_tracking = set(
             Activity.objects.filter(opportunity=opportunity, stage_id__in=stage_ids)
             .exclude(tracking_number="")
@@ -186,21 +182,6 @@ def opportunity_activities(*, opportunity: Opportunity) -> QuerySet[Activity]:
         .select_related("author", "stage")
         .prefetch_related("attachments")
     )
-
-
-def opportunity_evidence(*, timeline: list[dict]) -> tuple[set[int], set[int]]:
-    """From a deal's ``opportunity_timeline`` (selectors_timeline.py): the ids of the stages in which a file was
-    attached, and in which a courier tracking number was recorded (the exit criteria's
-    evidence, as ``opportunity_unmet_exit_criteria`` reads it)."""
-    with_files: set[int] = set()
-    with_tracking: set[int] = set()
-    for event in timeline:
-        if event["type"] == "activity":
-            activity = event["activity"]
-            with_files.update(attachment.stage_id for attachment in activity.attachments.all())
-            if activity.tracking_number:
-                with_tracking.add(activity.stage_id)
-    return with_files, with_tracking
 
 
 # The timeline's event types (selectors_timeline.py), in the order events of one moment are
