@@ -6,8 +6,6 @@ time with 50 events); an f-string with each value escaped does it for a tenth of
 sentences are the catalogue's own msgids, so the translations are the ones the template used.
 """
 
-import html
-
 from django.core.exceptions import FieldDoesNotExist
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -16,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import capfirst, normalize_newlines
 from django.utils.translation import gettext as _
 
+from crm.escaping import escape_text as _e
 from opportunities.models import Opportunity
 from opportunities.templatetags.opportunity_display import status_label
 
@@ -25,11 +24,6 @@ def timeline_for_page(events: list[dict]) -> list[dict]:
     for event in events:
         event["html"] = mark_safe(_event_html(event))  # noqa: S308 (every value escaped by _e)
     return events
-
-
-def _e(value) -> str:
-    """Escaped for HTML text and attributes (&, <, >, " and '), as Django's autoescape does."""
-    return html.escape(str(value))
 
 
 def _event_html(event: dict) -> str:
