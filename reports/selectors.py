@@ -80,12 +80,13 @@ def _money(cents) -> Decimal | None:
 _NOBODY = object()  # not an owner id, nor None (the unassigned pool)
 
 
-class _MoneyOnce(dict):
-    """cents → Decimal, each distinct value converted once (for columns with few values)."""
+class _HundredthsOnce(dict):
+    """Integer hundredths (cents, or a difficulty × 100) → the Decimal with two places, each
+    distinct value converted once (for columns with few values)."""
 
-    def __missing__(self, cents):
-        money = self[cents] = _money(cents)
-        return money
+    def __missing__(self, hundredths):
+        value = self[hundredths] = _money(hundredths)
+        return value
 
 
 def _person_fields(prefix: str) -> tuple[str, ...]:
@@ -208,13 +209,16 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
             base_cents=AsFetched(pay["base_cents"]),
             bonus_cents=AsFetched(pay["bonus_cents"]),
             payout_cents=AsFetched(pay["payout_cents"]),
+            # integer hundredths, converted once per distinct value below (numeric → Decimal in
+            # the driver costs more than the int and a dict lookup)
+            difficulty_hundredths=AsFetched(Cast(Round(F("opportunity__difficulty") * Value(100)), BigIntegerField())),
         )
         .values_list(
             "owner",
             "opportunity",
             "opportunity__title",
             "at",
-            "opportunity__difficulty",
+            "difficulty_hundredths",
             "base_cents",
             "bonus_cents",
             "payout_cents",
@@ -222,8 +226,9 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
         )
         .order_by("owner", "at", "pk")
     )
-    # Cents repeat (a few policies × difficulties of two decimals): each value converted once.
-    money = _MoneyOnce()
+    # Cents repeat (a few policies × difficulties of two decimals), and so do difficulties:
+    # each value converted once (to the same Decimal, two places, as the column's).
+    money, difficulties = _HundredthsOnce(), _HundredthsOnce()
     lines_by_owner: dict[int | None, list[dict]] = {}
     sums, current, owner_lines = [], _NOBODY, []
     for (
@@ -255,7 +260,7 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
                 "title": title,
                 "won_at": won_at,
                 "base": money[base],
-                "difficulty": difficulty,
+                "difficulty": difficulties[difficulty],
                 "bonus": money[bonus],
                 "payout": money[payout],
             }
@@ -279,8 +284,8 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
 
 
 def _incentive_lines_and_sums(lines: QuerySet) -> list:
-    """The rows of ``lines`` (owner, opportunity, title, at, difficulty, base, bonus and payout
-    cents, line id; in order), each followed by 7 NULLs; then, one per owner, the owner, 8 NULLs,
+    """The rows of ``lines`` (owner, opportunity, title, at, difficulty × 100, base, bonus and
+    payout cents, line id; in order), each followed by 7 NULLs; then, one per owner, the owner, 8 NULLs,
     the owner's count and payout cents, the overall count and payout cents, and the owner's
     username, first and last name. One statement.
 
@@ -301,10 +306,10 @@ def _incentive_lines_and_sums(lines: QuerySet) -> list:
     # drop the ORDER BY of a WITH query, so there the statement orders its rows again (small data).
     again = "" if connection.vendor == "postgresql" else "ORDER BY owner_id, won_at, line_id"
     sql = f"""
-        WITH incentive_lines (owner_id, opportunity_id, title, won_at, difficulty, base_cents, bonus_cents,
-                              payout_cents, line_id) AS ({lines_sql})
-        SELECT owner_id, opportunity_id, title, won_at, difficulty, base_cents, bonus_cents, payout_cents, line_id,
-               NULL, NULL, NULL, NULL, NULL, NULL, NULL
+        WITH incentive_lines (owner_id, opportunity_id, title, won_at, difficulty_hundredths, base_cents,
+                              bonus_cents, payout_cents, line_id) AS ({lines_sql})
+        SELECT owner_id, opportunity_id, title, won_at, difficulty_hundredths, base_cents, bonus_cents,
+               payout_cents, line_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL
         FROM incentive_lines
         UNION ALL
         SELECT per_owner.owner_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
