@@ -236,7 +236,7 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
         opportunity,
         title,
         won_at,
-        difficulty,
+        difficulty_hundredths,
         base,
         bonus,
         payout,
@@ -260,7 +260,7 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
                 "title": title,
                 "won_at": won_at,
                 "base": money[base],
-                "difficulty": difficulties[difficulty],
+                "difficulty": difficulties[difficulty_hundredths],
                 "bonus": money[bonus],
                 "payout": money[payout],
             }
@@ -284,10 +284,10 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
 
 
 def _incentive_lines_and_sums(lines: QuerySet) -> list:
-    """The rows of ``lines`` (owner, opportunity, title, at, difficulty × 100, base, bonus and
-    payout cents, line id; in order), each followed by 7 NULLs; then, one per owner, the owner, 8 NULLs,
-    the owner's count and payout cents, the overall count and payout cents, and the owner's
-    username, first and last name. One statement.
+    """One statement: the rows of ``lines`` (owner, opportunity, title, at, difficulty × 100,
+    base, bonus and payout cents, line id; in order), each followed by 7 NULLs; then one row per
+    owner: the owner, 8 NULLs, the owner's count and payout cents, the overall count and payout
+    cents, and the owner's username, first and last name.
 
     The lines are a WITH query read twice — for the lines, and for the sums grouped by owner —
     so PostgreSQL computes them once, payouts and sort in its parallel workers, as the
@@ -304,7 +304,7 @@ def _incentive_lines_and_sums(lines: QuerySet) -> list:
     users, user_id = connection.ops.quote_name(User._meta.db_table), connection.ops.quote_name(User._meta.pk.column)
     # PostgreSQL returns a WITH query's rows as it wrote them, in the lines' order; SQLite may
     # drop the ORDER BY of a WITH query, so there the statement orders its rows again (small data).
-    again = "" if connection.vendor == "postgresql" else "ORDER BY owner_id, won_at, line_id"
+    reorder = "" if connection.vendor == "postgresql" else "ORDER BY owner_id, won_at, line_id"
     sql = f"""
         WITH incentive_lines (owner_id, opportunity_id, title, won_at, difficulty_hundredths, base_cents,
                               bonus_cents, payout_cents, line_id) AS ({lines_sql})
@@ -319,7 +319,7 @@ def _incentive_lines_and_sums(lines: QuerySet) -> list:
         FROM (SELECT owner_id, COUNT(*) AS won, CAST(SUM(payout_cents) AS bigint) AS payout_cents
               FROM incentive_lines GROUP BY owner_id) per_owner
         LEFT JOIN {users} ON {users}.{user_id} = per_owner.owner_id
-        {again}
+        {reorder}
     """  # noqa: S608 (the ORM's SQL and quoted names; every value is a parameter)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
