@@ -16,6 +16,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import (
     Avg,
     BigIntegerField,
@@ -36,7 +37,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Cast, Coalesce, Lead, NullIf, Round, RowNumber
+from django.db.models.functions import Cast, Coalesce, Lead, NullIf, Round
 from django.utils.translation import gettext as _
 
 from crm.dates import company_today
@@ -79,12 +80,13 @@ def _money(cents) -> Decimal | None:
 _NOBODY = object()  # not an owner id, nor None (the unassigned pool)
 
 
-class _MoneyOnce(dict):
-    """cents → Decimal, each distinct value converted once (for columns with few values)."""
+class _HundredthsOnce(dict):
+    """Integer hundredths (cents, or a difficulty × 100) → the Decimal with two places, each
+    distinct value converted once (for columns with few values)."""
 
-    def __missing__(self, cents):
-        money = self[cents] = _money(cents)
-        return money
+    def __missing__(self, hundredths):
+        value = self[hundredths] = _money(hundredths)
+        return value
 
 
 def _person_fields(prefix: str) -> tuple[str, ...]:
@@ -194,22 +196,12 @@ def closing_events(
 
 
 def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Report:
-    """Payouts per rep for the deals won in the period, line by line. 2 queries (the policies,
-    then the lines with each rep's and the overall sums as window functions)."""
+    """Payouts per rep for the deals won in the period, line by line. 2 queries: the policies,
+    then one statement with the lines and each rep's and the overall count and payout
+    (``_incentive_lines_and_sums``: the deals won are read once)."""
     policies = _policies()
     currency = _policy_currency(policies)
     pay = _payout_expressions(policies)
-    by_owner = [F("owner")]
-    # Every window sorts the lines the way they are returned, so the database sorts once; and
-    # every window is a running one (up to the current line), so the database streams the lines
-    # instead of holding a whole partition — at a month of wins the overall one spilled to a
-    # temporary file. A rep's figures are on their last line, the overall ones on the very last.
-    in_order = {"order_by": [F("owner").asc(), F("at").asc(), F("pk").asc()], "frame": RowRange(None, 0)}
-
-    def running_sum(expression, **partition):
-        # An integer, not the numeric PostgreSQL's SUM(bigint) returns: cents never overflow it.
-        return Cast(Window(Sum(expression), **partition, **in_order), BigIntegerField())
-
     lines = (
         closing_events(viewer=viewer, period=period, team=team)
         .filter(to_status=WON)
@@ -217,84 +209,122 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
             base_cents=AsFetched(pay["base_cents"]),
             bonus_cents=AsFetched(pay["bonus_cents"]),
             payout_cents=AsFetched(pay["payout_cents"]),
-            # the number of the line in the rep's (in all) lines: on the last, the count
-            owner_won=AsFetched(Window(RowNumber(), partition_by=by_owner, **in_order)),
-            owner_payout_cents=AsFetched(running_sum(pay["payout_cents"], partition_by=by_owner)),
-            total_won=AsFetched(Window(RowNumber(), **in_order)),
-            total_payout_cents=AsFetched(running_sum(pay["payout_cents"])),
+            # integer hundredths, converted once per distinct value below (numeric → Decimal in
+            # the driver costs more than the int and a dict lookup)
+            difficulty_hundredths=AsFetched(Cast(Round(F("opportunity__difficulty") * Value(100)), BigIntegerField())),
         )
         .values_list(
             "owner",
-            *_person_fields("owner__"),
             "opportunity",
             "opportunity__title",
             "at",
-            "opportunity__difficulty",
+            "difficulty_hundredths",
             "base_cents",
             "bonus_cents",
             "payout_cents",
-            "owner_won",
-            "owner_payout_cents",
-            "total_won",
-            "total_payout_cents",
+            "pk",
         )
-        .order_by("owner", "at", "pk")  # the window's own order: no second sort of the lines
+        .order_by("owner", "at", "pk")
     )
-    rows: list[dict] = []
-    totals = {"won": 0, "payout": Decimal("0.00"), "currency": currency}
-    # Cents repeat (a few policies × difficulties of two decimals): each value converted once.
-    money = _MoneyOnce()
-    current, row_lines, rep_won, rep_payout, all_won, all_payout = _NOBODY, [], 0, 0, 0, 0
+    # Cents repeat (a few policies × difficulties of two decimals), and so do difficulties:
+    # each value converted once (to the same Decimal, two places, as the column's).
+    money, difficulties = _HundredthsOnce(), _HundredthsOnce()
+    lines_by_owner: dict[int | None, list[dict]] = {}
+    sums, current, owner_lines = [], _NOBODY, []
     for (
         owner,
-        username,
-        first_name,
-        last_name,
         opportunity,
         title,
         won_at,
-        difficulty,
+        difficulty_hundredths,
         base,
         bonus,
         payout,
-        owner_won,
+        _line_id,
+        won,
         owner_payout,
         total_won,
         total_payout,
-    ) in lines:
-        if owner != current:
-            if rows:  # the previous rep's last line carried the rep's running figures
-                rows[-1].update(won=rep_won, payout=money[rep_payout])
-            current, row_lines = owner, []
-            rows.append(
-                {
-                    "owner": owner,
-                    "owner_name": _person_name(
-                        {"username": username, "first_name": first_name, "last_name": last_name}, ""
-                    ),
-                    "won": 0,
-                    "payout": None,
-                    "currency": currency,
-                    "lines": row_lines,
-                }
-            )
-        row_lines.append(
+        username,
+        first_name,
+        last_name,
+    ) in _incentive_lines_and_sums(lines):
+        if opportunity is None:  # a rep's figures, not a line
+            sums.append((owner, won, owner_payout, total_won, total_payout, username, first_name, last_name))
+            continue
+        if owner != current:  # the lines come rep by rep
+            current, owner_lines = owner, lines_by_owner.setdefault(owner, [])
+        owner_lines.append(
             {
                 "opportunity": opportunity,
                 "title": title,
                 "won_at": won_at,
                 "base": money[base],
-                "difficulty": difficulty,
+                "difficulty": difficulties[difficulty_hundredths],
                 "bonus": money[bonus],
                 "payout": money[payout],
             }
         )
-        rep_won, rep_payout, all_won, all_payout = owner_won, owner_payout, total_won, total_payout
-    if rows:  # the very last line carries the overall running figures
-        rows[-1].update(won=rep_won, payout=money[rep_payout])
-        totals.update(won=all_won, payout=money[all_payout])
+    rows = [
+        {
+            "owner": owner,
+            "owner_name": _person_name({"username": username, "first_name": first_name, "last_name": last_name}, ""),
+            "won": won,
+            "payout": money[payout],
+            "currency": currency,
+            "lines": lines_by_owner.get(owner, []),
+        }
+        for owner, won, payout, _total_won, _total_payout, username, first_name, last_name in sums
+    ]
+    totals = {"won": 0, "payout": Decimal("0.00"), "currency": currency}
+    if sums:  # every rep's row carries the overall figures
+        totals.update(won=sums[0][3], payout=money[sums[0][4]])
     rows.sort(key=lambda row: (-row["payout"], row["owner_name"]))  # biggest payout first
     return Report(period.start, period.end, rows, totals)
+
+
+def _incentive_lines_and_sums(lines: QuerySet) -> list:
+    """One statement: the rows of ``lines`` (owner, opportunity, title, at, difficulty × 100,
+    base, bonus and payout cents, line id; in order), each followed by 7 NULLs; then one row per
+    owner: the owner, 8 NULLs, the owner's count and payout cents, the overall count and payout
+    cents, and the owner's username, first and last name.
+
+    The lines are a WITH query read twice — for the lines, and for the sums grouped by owner —
+    so PostgreSQL computes them once, payouts and sort in its parallel workers, as the
+    hand-written SQL does. (Running window sums over the lines, the earlier way, ran in a single
+    process over every line: a third of the report's time at a year of 1,000,000 deals.) Django
+    has no WITH, so the ORM's SQL for the lines is wrapped here, and its converters applied."""
+    compiler = lines.query.get_compiler(using=lines.db)
+    try:
+        lines_sql, params = compiler.as_sql()
+    except EmptyResultSet:  # nothing in scope (a deactivated viewer): no query, as the ORM does
+        return []
+    converters = compiler.get_converters([expression for expression, _sql, _alias in compiler.select])
+    connection = compiler.connection
+    users, user_id = connection.ops.quote_name(User._meta.db_table), connection.ops.quote_name(User._meta.pk.column)
+    # PostgreSQL returns a WITH query's rows as it wrote them, in the lines' order; SQLite may
+    # drop the ORDER BY of a WITH query, so there the statement orders its rows again (small data).
+    reorder = "" if connection.vendor == "postgresql" else "ORDER BY owner_id, won_at, line_id"
+    sql = f"""
+        WITH incentive_lines (owner_id, opportunity_id, title, won_at, difficulty_hundredths, base_cents,
+                              bonus_cents, payout_cents, line_id) AS ({lines_sql})
+        SELECT owner_id, opportunity_id, title, won_at, difficulty_hundredths, base_cents, bonus_cents,
+               payout_cents, line_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+        FROM incentive_lines
+        UNION ALL
+        SELECT per_owner.owner_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+               per_owner.won, per_owner.payout_cents,
+               CAST(SUM(per_owner.won) OVER () AS bigint), CAST(SUM(per_owner.payout_cents) OVER () AS bigint),
+               {users}.username, {users}.first_name, {users}.last_name
+        FROM (SELECT owner_id, COUNT(*) AS won, CAST(SUM(payout_cents) AS bigint) AS payout_cents
+              FROM incentive_lines GROUP BY owner_id) per_owner
+        LEFT JOIN {users} ON {users}.{user_id} = per_owner.owner_id
+        {reorder}
+    """  # noqa: S608 (the ORM's SQL and quoted names; every value is a parameter)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return list(compiler.apply_converters(rows, converters)) if converters else rows
 
 
 def incentive_totals(*, viewer, period: Period, team: Team | None = None) -> dict:

@@ -155,3 +155,24 @@ def test_it_answers_an_empty_period_with_zero(admin):
     report = report_incentives(viewer=admin, period=Period(*MARCH))
     assert report.rows == []
     assert report.totals == {"won": 0, "payout": Decimal("0.00"), "currency": "CNY"}
+
+
+def test_it_lists_a_reps_lines_by_the_time_of_the_win_not_the_order_recorded(
+    admin, rep, other_rep, team, pipeline, source
+):
+    # Recorded in this order; won on 20, 5 and 12 March.
+    for who, difficulty, day in ((rep, "1.00", 20), (other_rep, "2.00", 9), (rep, "1.50", 5), (rep, "0.50", 12)):
+        _win_one(
+            admin=admin, rep=who, team=team, pipeline=pipeline, source=source, difficulty=difficulty, moment=at(3, day)
+        )
+    report = report_incentives(viewer=admin, period=Period(*MARCH))
+    rows = by_name(report)
+    assert [(line["won_at"], line["difficulty"]) for line in rows["rep"]["lines"]] == [
+        (at(3, 5), Decimal("1.50")),
+        (at(3, 12), Decimal("0.50")),
+        (at(3, 20), Decimal("1.00")),
+    ]
+    assert (rows["rep"]["won"], rows["rep"]["payout"]) == (3, Decimal("3000.00"))
+    assert (rows["other_rep"]["won"], rows["other_rep"]["payout"]) == (1, Decimal("2000.00"))
+    assert report.totals == {"won": 4, "payout": Decimal("5000.00"), "currency": "CNY"}
+    assert [row["owner_name"] for row in report.rows] == ["rep", "other_rep"]
