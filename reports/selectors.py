@@ -230,7 +230,9 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
     # each value converted once (to the same Decimal, two places, as the column's).
     money, difficulties = _HundredthsOnce(), _HundredthsOnce()
     lines_by_owner: dict[int | None, list[dict]] = {}
-    sums, current, owner_lines = [], _NOBODY, []
+    sums, current, owner_lines, owner_keys = [], _NOBODY, [], []
+    line_keys: dict[int | None, list[tuple]] = {}  # (won at, line id) of each line, per rep
+    out_of_order: set[int | None] = set()
     for (
         owner,
         opportunity,
@@ -240,7 +242,7 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
         base,
         bonus,
         payout,
-        _line_id,
+        line_id,
         won,
         owner_payout,
         total_won,
@@ -254,6 +256,11 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
             continue
         if owner != current:  # the lines come rep by rep
             current, owner_lines = owner, lines_by_owner.setdefault(owner, [])
+            owner_keys = line_keys.setdefault(owner, [])
+        key = (won_at, line_id)
+        if owner_keys and key < owner_keys[-1]:
+            out_of_order.add(owner)
+        owner_keys.append(key)
         owner_lines.append(
             {
                 "opportunity": opportunity,
@@ -265,6 +272,11 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
                 "payout": money[payout],
             }
         )
+    # The statement returns the lines in order (see _incentive_lines_and_sums); should a database
+    # ever hand them back otherwise, a rep's lines are put back in order here, never shown out of it.
+    for owner in out_of_order:
+        keyed = sorted(zip(line_keys[owner], lines_by_owner[owner], strict=True), key=lambda pair: pair[0])
+        lines_by_owner[owner] = [line for _key, line in keyed]
     rows = [
         {
             "owner": owner,

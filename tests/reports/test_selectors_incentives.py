@@ -9,6 +9,7 @@ from decimal import Decimal
 import time_machine
 
 from opportunities import services
+from reports import selectors
 from reports.models import IncentivePolicy
 from reports.periods import Period
 from reports.selectors import report_incentives
@@ -176,3 +177,25 @@ def test_it_lists_a_reps_lines_by_the_time_of_the_win_not_the_order_recorded(
     assert (rows["other_rep"]["won"], rows["other_rep"]["payout"]) == (1, Decimal("2000.00"))
     assert report.totals == {"won": 4, "payout": Decimal("5000.00"), "currency": "CNY"}
     assert [row["owner_name"] for row in report.rows] == ["rep", "other_rep"]
+
+
+def test_it_puts_a_reps_lines_back_in_order_if_the_statement_returned_them_out_of_it(
+    admin, rep, other_rep, team, pipeline, source, monkeypatch
+):
+    # PostgreSQL returns the WITH query's lines as it wrote them, in order; SQL does not promise
+    # it. Were they ever returned otherwise (here: lines reversed, reps interleaved), the report
+    # must be the same.
+    for who, difficulty, day in ((rep, "1.00", 20), (other_rep, "2.00", 9), (rep, "1.50", 5), (rep, "0.50", 12)):
+        _win_one(
+            admin=admin, rep=who, team=team, pipeline=pipeline, source=source, difficulty=difficulty, moment=at(3, day)
+        )
+    expected = report_incentives(viewer=admin, period=Period(*MARCH))
+    statement = selectors._incentive_lines_and_sums
+
+    def shuffled(lines):
+        rows = statement(lines)
+        line_rows = [row for row in rows if row[1] is not None]
+        return line_rows[::-1] + [row for row in rows if row[1] is None]
+
+    monkeypatch.setattr(selectors, "_incentive_lines_and_sums", shuffled)
+    assert report_incentives(viewer=admin, period=Period(*MARCH)) == expected
