@@ -112,7 +112,6 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
         "kpis": kpis,
         "pipelines": _pipelines(by_stage, stages),
         **_short_lists(
-            user=user,
             branches=branches,
             lists={
                 "closing": (open_q & closing, ("expected_close_date", "pk"), _by_close_date),
@@ -172,15 +171,20 @@ def _pipelines(by_stage: dict, stages: dict[int, dict]) -> list[dict]:
     return pipelines
 
 
-def _short_lists(*, user, branches: list[QuerySet], lists: dict, list_size: int) -> dict:
+def _short_lists(*, branches: list[QuerySet], lists: dict, list_size: int) -> dict:
     """The first ``list_size`` deals of each list (name → condition, order, sort key): the first
     ids of each list branch by branch of the visibility rule (each in the list's order on an index
     of its own: an OR of the branches made PostgreSQL walk every open deal for the stale list), in
     one query; then those deals, merged here. Two queries."""
     idle_since = idle_since_expression()
+
+    def first_rows(branch: QuerySet, condition: Q, order: tuple) -> QuerySet:
+        rows = branch.filter(condition)
+        return (rows.annotate(idle_since=idle_since) if "idle_since" in order else rows).order_by(*order)
+
     ids = _first_ids(
         {
-            (name, position): branch.filter(condition).annotate(idle_since=idle_since).order_by(*order)
+            (name, position): first_rows(branch, condition, order)
             for name, (condition, order, _key) in lists.items()
             for position, branch in enumerate(branches)
         },
@@ -189,9 +193,10 @@ def _short_lists(*, user, branches: list[QuerySet], lists: dict, list_size: int)
     wanted = {pk for found in ids.values() for pk in found}
     deals = {}
     if wanted:
-        # what the lists show: the deal, its customer's and stage's names, its owner
-        rows = Opportunity.objects.visible_to(user).select_related("customer", "stage", "owner")
-        deals = {deal.pk: deal for deal in rows.filter(pk__in=wanted).annotate(idle_since=idle_since)}
+        # The ids are visible ones (read branch by branch of the rule); then what the lists show:
+        # the deal, its customer's and stage's names, its owner.
+        rows = Opportunity.objects.filter(pk__in=wanted).select_related("customer", "stage", "owner").order_by()
+        deals = {deal.pk: deal for deal in rows.annotate(idle_since=idle_since)}
     return {
         name: sorted(
             (deals[pk] for (listed, _position), found in ids.items() if listed == name for pk in found if pk in deals),
