@@ -5,7 +5,11 @@ database itself, in the statement that changes either side (so no service, impor
 COPY can leave it behind):
 
 - a status change takes its deal's team when it is written (or moved to another deal);
-- a deal that changes team carries its status changes along.
+- a deal that changes team carries its status changes along;
+- a deal written after its status changes (a load with deferred foreign keys) gives them its team.
+
+On PostgreSQL the triggers fire ALWAYS, also where ordinary triggers are skipped
+(``session_replication_role = replica``, as the bench's bulk load does).
 
 The home page's incentive this month then reads a team's wins of the period on an index of their
 own (``statuschange_won_team_at``) instead of joining every win of the company to its deal.
@@ -36,8 +40,28 @@ $$;
 CREATE TRIGGER opportunity_team_to_statuschanges AFTER UPDATE OF team_id ON opportunities_opportunity
     FOR EACH ROW WHEN (OLD.team_id IS DISTINCT FROM NEW.team_id)
     EXECUTE FUNCTION opportunity_team_to_statuschanges();
+
+-- A deal written after its status changes (a load with deferred foreign keys): once per statement.
+CREATE FUNCTION opportunity_team_to_earlier_statuschanges() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE opportunities_statuschange sc SET deal_team_id = n.team_id FROM new_deals n
+    WHERE sc.opportunity_id = n.id AND sc.deal_team_id IS DISTINCT FROM n.team_id;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER opportunity_team_to_earlier_statuschanges AFTER INSERT ON opportunities_opportunity
+    REFERENCING NEW TABLE AS new_deals FOR EACH STATEMENT
+    EXECUTE FUNCTION opportunity_team_to_earlier_statuschanges();
+
+-- Also in a session that skips ordinary triggers (session_replication_role = replica: the bench's
+-- bulk load, a logical replica): the copy is part of the data, not a check.
+ALTER TABLE opportunities_statuschange ENABLE ALWAYS TRIGGER statuschange_deal_team;
+ALTER TABLE opportunities_opportunity ENABLE ALWAYS TRIGGER opportunity_team_to_statuschanges;
+ALTER TABLE opportunities_opportunity ENABLE ALWAYS TRIGGER opportunity_team_to_earlier_statuschanges;
 """
 POSTGRESQL_BACKWARD = """
+DROP TRIGGER IF EXISTS opportunity_team_to_earlier_statuschanges ON opportunities_opportunity;
+DROP FUNCTION IF EXISTS opportunity_team_to_earlier_statuschanges();
 DROP TRIGGER IF EXISTS opportunity_team_to_statuschanges ON opportunities_opportunity;
 DROP FUNCTION IF EXISTS opportunity_team_to_statuschanges();
 DROP TRIGGER IF EXISTS statuschange_deal_team ON opportunities_statuschange;
@@ -61,8 +85,13 @@ SQLITE_FORWARD = [
         WHEN OLD.team_id IS NOT NEW.team_id BEGIN
         UPDATE opportunities_statuschange SET deal_team_id = NEW.team_id WHERE opportunity_id = NEW.id;
     END""",
+    """CREATE TRIGGER opportunity_team_to_earlier_statuschanges AFTER INSERT ON opportunities_opportunity BEGIN
+        UPDATE opportunities_statuschange SET deal_team_id = NEW.team_id
+        WHERE opportunity_id = NEW.id AND deal_team_id IS NOT NEW.team_id;
+    END""",
 ]
 SQLITE_BACKWARD = [
+    "DROP TRIGGER IF EXISTS opportunity_team_to_earlier_statuschanges",
     "DROP TRIGGER IF EXISTS opportunity_team_to_statuschanges",
     "DROP TRIGGER IF EXISTS statuschange_deal_team_kept",
     "DROP TRIGGER IF EXISTS statuschange_deal_team",

@@ -121,3 +121,52 @@ def test_a_managers_incentive_follows_a_won_deal_to_another_team(
     assert shown_and_reported(manager) == (1, Decimal("1000.00"))
     assert shown_and_reported(outsider_manager) == (1, Decimal("1000.00"))
     assert shown_and_reported(rep) == (1, Decimal("1000.00"))  # still credited to who won it
+
+
+def _postgresql_only():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("session_replication_role is PostgreSQL's")
+
+
+def test_it_gives_a_status_change_its_team_even_where_ordinary_triggers_are_skipped(make_deal, rep, team):
+    """The bench's bulk load writes with session_replication_role = replica."""
+    from django.db import connection, transaction
+
+    _postgresql_only()
+    deal = make_deal(owner=rep)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(
+            "INSERT INTO opportunities_statuschange (at, from_status, to_status, reason, opportunity_id, owner_id)"
+            " VALUES (now(), 'open', 'won', '', %s, %s)",
+            [deal.pk, rep.pk],
+        )
+    assert event_teams(deal) == {team.pk}
+
+
+def test_a_deal_written_after_its_status_changes_gives_them_its_team(make_deal, rep, team, other_team):
+    """A load with deferred foreign keys may write the history before the deal."""
+    from django.db import connection, transaction
+
+    model = make_deal(owner=rep)
+    columns = [f.column for f in Opportunity._meta.concrete_fields if f.column not in ("id", "team_id")]
+    new_id = model.pk + 1000
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        else:
+            cursor.execute("PRAGMA defer_foreign_keys = ON")
+        cursor.execute(
+            "INSERT INTO opportunities_statuschange (at, from_status, to_status, reason, opportunity_id, owner_id)"
+            " VALUES (%s, 'open', 'won', '', %s, %s)",
+            [model.created_at, new_id, rep.pk],
+        )
+        cursor.execute(
+            f"INSERT INTO opportunities_opportunity (id, team_id, {', '.join(columns)})"  # noqa: S608 (model columns)
+            f" SELECT %s, %s, {', '.join(columns)} FROM opportunities_opportunity WHERE id = %s",
+            [new_id, other_team.pk, model.pk],
+        )
+    assert event_teams(Opportunity.objects.get(pk=new_id)) == {other_team.pk}
+    assert_every_event_has_its_deals_team()
