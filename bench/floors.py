@@ -178,47 +178,72 @@ def _visible(who: dict, columns: str, where: str) -> tuple[str, dict]:
 
 def dashboard(who: dict, *, today: datetime.date, month_start_at: datetime.datetime, expired_since: datetime.datetime):
     """Key figures, open deals by stage, the short lists, the incentive so far this month, and
-    for a manager one line per rep."""
+    for a manager one line per rep. The open deals are read once, only the columns of the
+    partial open-deal indexes, grouped by stage id (the key figures are the groups' sums), the
+    names joined to the groups; the recently expired deals counted on their own index; each
+    short list on the index of its order."""
     params = {
         "today": today,
         "soon": today + datetime.timedelta(days=7),
         "month": month_start_at,
         "expired_since": expired_since,
     }
-    columns = "o.id, o.title, o.status, o.owner_id, o.pipeline_id, o.stage_id, o.amount_base, o.expected_close_date, o.closed_at, o.customer_id, o.last_activity_at, o.stage_entered_at"
-    open_deals, branch_params = _visible(who, columns, "o.status = 'open'")
-    expired, _same = _visible(who, columns, "o.status = 'expired' AND o.closed_at >= %(expired_since)s")
+    open_figures, branch_params = _visible(
+        who,
+        "o.stage_id, o.owner_id, o.amount_base, o.expected_close_date, o.last_activity_at, o.stage_entered_at",
+        "o.status = 'open'",
+    )
+    expired_ids, _same = _visible(who, "o.id", "o.status = 'expired' AND o.closed_at >= %(expired_since)s")
     params.update(branch_params)
     idle = "GREATEST(COALESCE(d.last_activity_at, d.stage_entered_at), d.stage_entered_at)"
     stale = f"(s.rotting_days IS NOT NULL AND {idle} < %(today)s::timestamptz - s.rotting_days * interval '1 day')"
-    kpis = f"""
-        SELECT count(*), sum(d.amount_base), count(*) FILTER (WHERE d.expected_close_date BETWEEN %(today)s AND %(soon)s),
-               count(*) FILTER (WHERE d.expected_close_date < %(today)s), count(*) FILTER (WHERE {stale}),
-               count(*) FILTER (WHERE d.owner_id IS NULL), (SELECT count(*) FROM {expired} e)
-        FROM {open_deals} d JOIN stages_stage s ON s.id = d.stage_id"""
     by_stage = f"""
-        SELECT p.id, p.name, s.id, s.name, count(*), sum(d.amount_base) FROM {open_deals} d
-        JOIN stages_stage s ON s.id = d.stage_id JOIN stages_pipeline p ON p.id = d.pipeline_id
-        GROUP BY p.id, p.name, s.id, s.name ORDER BY p.id, s.id"""
-    short = "SELECT d.id, d.title, d.expected_close_date, d.amount_base, c.name FROM {deals} d JOIN customers_customer c ON c.id = d.customer_id JOIN stages_stage s ON s.id = d.stage_id "
+        SELECT p.id, p.name, s.id, s.name, g.open, g.amount, g.closing, g.overdue, g.stale, g.pool
+        FROM (
+            SELECT d.stage_id, count(*) AS open, sum(d.amount_base) AS amount,
+                   count(*) FILTER (WHERE d.expected_close_date BETWEEN %(today)s AND %(soon)s) AS closing,
+                   count(*) FILTER (WHERE d.expected_close_date < %(today)s) AS overdue,
+                   count(*) FILTER (WHERE {stale}) AS stale, count(*) FILTER (WHERE d.owner_id IS NULL) AS pool
+            FROM {open_figures} d JOIN stages_stage s ON s.id = d.stage_id GROUP BY d.stage_id) g
+        JOIN stages_stage s ON s.id = g.stage_id JOIN stages_pipeline p ON p.id = s.pipeline_id
+        ORDER BY p."order", p.id, s."order", s.id"""
+    expired_count = f"SELECT count(*) FROM {expired_ids} e"
+
+    # Each short list: every branch's first six in the list's order (each on the index of that
+    # order), then the first six of those, with their customer's name.
+    def first_six(where: str, order: str, *, joins: str = "") -> str:
+        branches = " UNION ALL ".join(
+            f"(SELECT o.id, o.title, o.expected_close_date, o.amount_base, o.closed_at, o.customer_id, {idle.replace('d.', 'o.')} AS idle FROM opportunities_opportunity o {joins} WHERE {sql} AND {where} ORDER BY {order.replace('d.', 'o.')} LIMIT 6)"
+            for sql, _params in visibility_branches(who)
+        )
+        return f"SELECT d.id, d.title, d.expected_close_date, d.amount_base, c.name FROM ({branches}) d JOIN customers_customer c ON c.id = d.customer_id ORDER BY {order.replace(idle, 'd.idle')} LIMIT 6"
+
     lists = [
-        short.format(deals=open_deals)
-        + "WHERE d.expected_close_date BETWEEN %(today)s AND %(soon)s ORDER BY d.expected_close_date, d.id LIMIT 6",
-        short.format(deals=open_deals)
-        + "WHERE d.expected_close_date < %(today)s ORDER BY d.expected_close_date, d.id LIMIT 6",
-        short.format(deals=expired) + "ORDER BY d.closed_at DESC, d.id LIMIT 6",
-        short.format(deals=open_deals) + f"WHERE {stale} ORDER BY {idle}, d.id LIMIT 6",
+        first_six(
+            "o.status = 'open' AND o.expected_close_date BETWEEN %(today)s AND %(soon)s", "d.expected_close_date, d.id"
+        ),
+        first_six("o.status = 'open' AND o.expected_close_date < %(today)s", "d.expected_close_date, d.id"),
+        first_six("o.status = 'expired' AND o.closed_at >= %(expired_since)s", "d.closed_at DESC, d.id DESC"),
+        first_six(
+            f"o.status = 'open' AND {stale.replace('d.', 'o.')}",
+            f"{idle}, d.id",
+            joins="JOIN stages_stage s ON s.id = o.stage_id",
+        ),
     ]
     params.update(user=who["id"], managed_ids=list(who["managed"]))
+    # The month's wins still standing (no later reopen), credited to the rep — or, for a
+    # manager, on their teams' deals: a rep's on the index of their wins, a team's on the index
+    # of its wins (the event's copy of the deal's team), each joined to its deal by id.
+    reopened = "EXISTS (SELECT 1 FROM opportunities_statuschange r WHERE r.opportunity_id = sc.opportunity_id AND r.to_status = 'open' AND (r.at > sc.at OR (r.at = sc.at AND r.id > sc.id)))"
     credited = (
-        "sc.owner_id = %(user)s"
+        "sc.owner_id = %(user)s AND o.owner_id = %(user)s"
         if who["role"] != "manager"
-        else "(sc.owner_id = %(user)s OR o.team_id = ANY(%(managed_ids)s))"
+        else "(sc.deal_team_id IN %(managed)s OR sc.owner_id = %(user)s) AND (o.team_id IN %(managed)s OR o.owner_id = %(user)s)"
     )
     incentive = f"""
         SELECT count(*), sum(o.difficulty * 1000) FROM opportunities_statuschange sc JOIN opportunities_opportunity o ON o.id = sc.opportunity_id
-        WHERE sc.to_status = 'won' AND sc.at >= %(month)s AND o.status = 'won' AND {credited}"""
-    statements = [(kpis, params), (by_stage, params), *[(sql, params) for sql in lists], (incentive, params)]
+        WHERE sc.to_status = 'won' AND sc.at >= %(month)s AND {credited} AND NOT {reopened}"""
+    statements = [(by_stage, params), (expired_count, params), *[(sql, params) for sql in lists], (incentive, params)]
     if who["role"] == "manager":
         reps = """
             SELECT u.id, u.username, u.first_name, u.last_name, c.open, c.overdue, c.won, c.expired

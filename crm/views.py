@@ -5,7 +5,8 @@ from django.shortcuts import render
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
-from opportunities.selectors import opportunity_dashboard, opportunity_incentive_month_to_date
+from opportunities.selectors import opportunity_incentive_month_to_date
+from opportunities.selectors_dashboard import opportunity_dashboard
 from teams.selectors import team_members_with_deal_counts, teams_managed_by, user_is_manager
 
 

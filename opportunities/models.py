@@ -59,6 +59,15 @@ _OPEN_DEAL_TAIL = ["pipeline", "stage", "expected_close_date", "id"]
 _OPEN_DEAL_FIGURES = ["amount_base", "probability", "last_activity_at", "stage_entered_at"]
 
 
+def idle_since_expression():
+    """When an open deal last showed life: the later of its last activity and its stage entry (an
+    activity logged in an earlier stage does not make a deal that just moved look fresh). The
+    home page's stale list is in this order, on an index of this very expression."""
+    from django.db.models.functions import Coalesce, Greatest
+
+    return Greatest(Coalesce("last_activity_at", "stage_entered_at"), "stage_entered_at")
+
+
 class OpportunityQuerySet(models.QuerySet):
     def visible_to(self, user) -> "OpportunityQuerySet":
         """The one scope for every user-dependent read (pages, API, exports, reports, files)."""
@@ -175,10 +184,45 @@ class Opportunity(TimeStampedModel):
             ),
             # The home page's recently expired deals, per branch.
             models.Index(fields=["owner", "closed_at"], condition=Q(status="expired"), name="opp_expired_owner"),
-            models.Index(fields=["team", "closed_at"], condition=Q(status="expired"), name="opp_expired_team"),
+            # (with the owner: the manager's branch leaves out their own deals, counted index-only)
+            models.Index(fields=["team", "closed_at", "owner"], condition=Q(status="expired"), name="opp_expired_team"),
             models.Index(fields=["team", "status"], name="opp_team_status"),
             # A team page's (and a manager's home page's) counts per member, read index-only.
             models.Index(fields=["team", "owner", "status", "expected_close_date"], name="opp_team_owner_status"),
+            # The home page's short lists per branch: the team's open deals by close date (the
+            # owner's are on opp_owner_status_close), and the stale deals, longest idle first.
+            models.Index(
+                fields=["team", "expected_close_date", "id", "owner"],
+                condition=Q(status="open"),
+                name="opp_open_team_close",
+            ),
+            models.Index(
+                models.F("owner"),
+                idle_since_expression(),
+                models.F("id"),
+                models.F("stage"),
+                models.F("last_activity_at"),
+                models.F("stage_entered_at"),
+                condition=Q(status="open"),
+                name="opp_open_owner_idle",
+            ),
+            models.Index(
+                models.F("team"),
+                idle_since_expression(),
+                models.F("id"),
+                models.F("owner"),
+                models.F("stage"),
+                models.F("last_activity_at"),
+                models.F("stage_entered_at"),
+                condition=Q(status="open"),
+                name="opp_open_team_idle",
+            ),
+            # The home page's incentive this month joins each won event to its deal by id for the
+            # team, the owner and the payout's inputs: read from this index, not the table.
+            models.Index(
+                fields=["id", "team", "owner", "difficulty", "is_new_customer", "is_new_product"],
+                name="opp_id_incentive",
+            ),
             models.Index(fields=["source", "created_at"], name="opp_source_created"),
             models.Index(fields=["status", "expected_close_date"], name="opp_status_close"),
         ]
@@ -295,6 +339,19 @@ class StatusChange(HistoryModel):
     owner = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("owner")
     )
+    # The deal's team now: a copy of ``opportunity.team`` that the database keeps equal to it
+    # (triggers in migration 0008 set it on every insert and follow every change of the deal's
+    # team, in the same statement), so a team's events are read on an index of their own.
+    deal_team = models.ForeignKey(
+        "teams.Team",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("deal's team"),
+    )
 
     class Meta(HistoryModel.Meta):
         verbose_name = _("status change")
@@ -302,6 +359,24 @@ class StatusChange(HistoryModel):
         indexes = [
             models.Index(fields=["opportunity", "at"], name="statuschange_opp_at"),
             models.Index(fields=["to_status", "at"], name="statuschange_status_at"),
+            # The home page's incentive this month: the wins of the period (a manager's), a
+            # rep's own wins, and the check that no later reopen undid a win, index-only.
+            models.Index(
+                fields=["at", "opportunity", "owner", "id"],
+                condition=Q(to_status="won"),
+                name="statuschange_won_at",
+            ),
+            models.Index(
+                fields=["owner", "at", "opportunity", "id"],
+                condition=Q(to_status="won"),
+                name="statuschange_won_owner_at",
+            ),
+            models.Index(
+                fields=["deal_team", "at", "opportunity", "owner", "id"],
+                condition=Q(to_status="won"),
+                name="statuschange_won_team_at",
+            ),
+            models.Index(fields=["opportunity", "at", "id"], condition=Q(to_status="open"), name="statuschange_reopen"),
         ]
 
 

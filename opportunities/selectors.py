@@ -2,8 +2,7 @@
 
 import datetime
 
-from django.db.models import BigIntegerField, Count, DecimalField, F, Lookup, Q, QuerySet, Sum, Value
-from django.db.models.functions import Cast, Coalesce, Greatest
+from django.db.models import F, Lookup, Q, QuerySet, Value
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -200,13 +199,7 @@ TIMELINE_EVENT_TYPES = (
 )
 
 
-# --- pages: the home dashboard -----------------------------------------------------------
-
-
-def _company_midnight(day: datetime.date) -> datetime.datetime:
-    from crm.dates import company_zone
-
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=company_zone())
+# --- pages: the home dashboard (its deals: opportunities/selectors_dashboard.py) ----------
 
 
 def opportunity_incentive_month_to_date(*, user, today: datetime.date | None = None) -> dict:
@@ -223,192 +216,6 @@ def opportunity_incentive_month_to_date(*, user, today: datetime.date | None = N
     today = today or company_today()
     totals = incentive_totals(viewer=user, period=Period(month_start(today), today))
     return {"won_count": totals["won"], "payout": totals["payout"], "currency": totals["currency"]}
-
-
-def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size: int = 6) -> dict:
-    """What the home page shows of the deals ``user`` sees: the key figures, open deals by
-    stage, and the first few deals closing within 7 days, overdue (past their date, still open),
-    expired in the last 30 days and stale. Four queries, whatever the number of deals: the idle
-    limits in use, the figures per stage (the key figures are their sums), the ids of the four
-    short lists, and those deals."""
-    from crm.dates import company_today
-
-    today = today or company_today()
-    soon = today + datetime.timedelta(days=7)
-    stale = opportunity_stale_q(today=today)  # one small query (the idle limits in use)
-    visible = opportunities_visible_to(user=user)
-    open_q = Q(status=Opportunity.Status.OPEN)
-    closing_q = open_q & Q(expected_close_date__gte=today, expected_close_date__lte=soon)
-    overdue_q = open_q & Q(expected_close_date__lt=today)
-    expired_q = Q(
-        status=Opportunity.Status.EXPIRED,
-        closed_at__gte=_company_midnight(today - datetime.timedelta(days=DASHBOARD_EXPIRED_DAYS)),
-    )
-    # Every figure is about open deals or recently expired ones: only those rows are read, branch
-    # by branch of the visibility rule and open apart from expired, each on an index of its own.
-    # The open deals' figures read only columns of the partial open-deal indexes (not the status:
-    # those rows are all open), so they are counted from the index alone.
-    nothing = Value(0, output_field=BigIntegerField())
-    open_figures = {
-        "open": Count("pk"),
-        "open_amount": Sum("amount_base"),
-        "closing": Count("pk", filter=Q(expected_close_date__gte=today, expected_close_date__lte=soon)),
-        "overdue": Count("pk", filter=Q(expected_close_date__lt=today)),
-        "expired": nothing,
-        "stale": Count("pk", filter=_among_open(stale)),
-        "pool": Count("pk", filter=Q(owner__isnull=True)),
-    }
-    expired_figures = dict.fromkeys(open_figures, nothing) | {
-        "open_amount": Cast(Value(None), output_field=DecimalField(max_digits=16, decimal_places=2)),
-        "expired": Count("pk"),
-    }
-    stage_columns = ("pipeline_id", "pipeline__name", "pipeline__order", "stage_id", "stage__name", "stage__order")
-    by_stage = _figures_by_stage(
-        [
-            branch.filter(rows).order_by().values(*stage_columns).annotate(**figures)
-            for branch in Opportunity.objects.visible_to_by_branch(user)
-            for rows, figures in ((open_q, open_figures), (expired_q, expired_figures))
-        ],
-        keys=stage_columns,
-        figures=list(open_figures),
-    )
-    counted = ("open", "closing", "overdue", "expired", "stale", "pool")
-    kpis = {key: sum(row[key] for row in by_stage) for key in counted}
-    amounts = [row["open_amount"] for row in by_stage if row["open_amount"] is not None]
-    kpis["open_amount"] = sum(amounts) if amounts else None
-    pipelines: list[dict] = []
-    for row in by_stage:
-        if not row["open"]:
-            continue
-        if not pipelines or pipelines[-1]["id"] != row["pipeline_id"]:
-            pipelines.append({"id": row["pipeline_id"], "name": row["pipeline__name"], "stages": []})
-        pipelines[-1]["stages"].append(
-            {"id": row["stage_id"], "name": row["stage__name"], "count": row["open"], "amount": row["open_amount"]}
-        )
-    for pipeline in pipelines:
-        widest = max(stage["count"] for stage in pipeline["stages"])
-        for stage in pipeline["stages"]:
-            stage["share"] = round(100 * stage["count"] / widest)
-    idle_since = Greatest(Coalesce("last_activity_at", "stage_entered_at"), "stage_entered_at")
-    # The first rows of each list, branch by branch of the visibility rule (each in the list's
-    # order on an index of its own, as the figures): an OR of the branches made PostgreSQL walk
-    # every open deal for the stale list. The branches' first rows are then merged here.
-    lists = {
-        "closing": (lambda rows: rows.filter(closing_q).order_by("expected_close_date", "pk"), _by_close_date),
-        "overdue": (lambda rows: rows.filter(overdue_q).order_by("expected_close_date", "pk"), _by_close_date),
-        "expired": (lambda rows: rows.filter(expired_q).order_by("-closed_at", "-pk"), _by_closed_at_desc),
-        "stale": (
-            lambda rows: rows.filter(stale).annotate(idle_since=idle_since).order_by("idle_since", "pk"),
-            _by_idle_since,
-        ),
-    }
-    branches = Opportunity.objects.visible_to_by_branch(user)
-    ids = _first_ids(
-        {
-            (name, position): first_rows(branch)
-            for name, (first_rows, _key) in lists.items()
-            for position, branch in enumerate(branches)
-        },
-        limit=list_size,
-    )
-    wanted = {pk for found in ids.values() for pk in found}
-    deals = {deal.pk: deal for deal in visible.filter(pk__in=wanted).annotate(idle_since=idle_since)} if wanted else {}
-    return {
-        "today": today,
-        "soon": soon,
-        "yesterday": today - datetime.timedelta(days=1),
-        "expired_days": DASHBOARD_EXPIRED_DAYS,
-        "kpis": kpis,
-        "pipelines": pipelines,
-        **{
-            name: sorted(
-                (
-                    deals[pk]
-                    for (listed, _position), found in ids.items()
-                    if listed == name
-                    for pk in found
-                    if pk in deals
-                ),
-                key=key,
-            )[:list_size]
-            for name, (_first_rows, key) in lists.items()
-        },
-    }
-
-
-def _among_open(condition: Q) -> Q:
-    """``condition`` (an AND whose one term is ``status = open``) without that term, for rows
-    already read as open deals from a partial index, which does not hold the status column."""
-    open_term = ("status", Opportunity.Status.OPEN)
-    assert condition.connector == Q.AND and not condition.negated and open_term in condition.children  # noqa: S101
-    return Q(*(child for child in condition.children if child != open_term))
-
-
-def _figures_by_stage(querysets: list[QuerySet], *, keys: tuple, figures: list[str]) -> list[dict]:
-    """The grouped rows of ``querysets`` (same columns, no common deal) in one UNION ALL, the
-    figures of a stage added up across them; in pipeline and stage order."""
-    from django.db import connection
-
-    from opportunities.pagination import union_all_sql
-
-    sql, params = union_all_sql(querysets)
-    rows: dict[tuple, dict] = {}
-    if sql:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            for values in cursor.fetchall():
-                row = dict(zip((*keys, *figures), values, strict=True))
-                key = tuple(row[name] for name in keys)
-                if key not in rows:
-                    rows[key] = row
-                    continue
-                for name in figures:
-                    if row[name] is not None:
-                        rows[key][name] = row[name] + (rows[key][name] or 0)
-    return sorted(
-        rows.values(),
-        key=lambda row: (row["pipeline__order"], row["pipeline__name"], row["stage__order"], row["stage_id"]),
-    )
-
-
-def _by_close_date(deal: Opportunity):
-    return (deal.expected_close_date, deal.pk)
-
-
-def _by_closed_at_desc(deal: Opportunity):
-    return (-deal.closed_at.timestamp(), -deal.pk)
-
-
-def _by_idle_since(deal: Opportunity):
-    return (deal.idle_since, deal.pk)
-
-
-def _first_ids(querysets: dict, *, limit: int) -> dict:
-    """The ids of the first ``limit`` rows of each queryset, in one query: each ordered, sliced
-    SELECT stays as it is (and keeps its index) inside a UNION ALL."""
-    from django.core.exceptions import EmptyResultSet
-    from django.db import connection
-
-    parts, params = [], []
-    for position, queryset in enumerate(querysets.values()):
-        try:
-            sql, part_params = queryset.values_list("pk", flat=True)[:limit].query.sql_with_params()
-        except EmptyResultSet:  # a condition that matches nothing (e.g. no idle limit in use)
-            continue
-        parts.append(f"SELECT {position} AS list, first_rows.pk FROM ({sql}) first_rows")  # noqa: S608 (ORM SQL)
-        params.extend(part_params)
-    ids: dict = {name: [] for name in querysets}
-    names = list(querysets)
-    if not parts:
-        return ids
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        for position, pk in cursor.fetchall():
-            ids[names[position]].append(pk)
-    return ids
-
-
-DASHBOARD_EXPIRED_DAYS = 30
 
 
 # --- pages: the opportunity list and its exports -------------------------------------------
@@ -527,7 +334,7 @@ class OpportunityListing:
 
     @cached_property
     def queryset(self) -> QuerySet[Opportunity]:
-        from django.db.models import BooleanField, Case, Value, When
+        from django.db.models import BooleanField, Case, When
 
         flag = {"default": Value(False), "output_field": BooleanField()}
         return self._matching.annotate(

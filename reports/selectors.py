@@ -343,13 +343,20 @@ def incentive_totals(*, viewer, period: Period, team: Team | None = None) -> dic
     """The totals of ``report_incentives`` (won count, payout, currency) without its lines: the
     same closing events and payout expressions, aggregated by the database — for the home page,
     which shows only those two figures. The viewer's teams are written as ids, so the month's
-    wins are read on the owner's (a rep) or the status's index and their deals by primary key.
+    wins are read on the owner's (a rep) or the deal's team's index and their deals by id.
     2 queries (the policies, the sums), plus the viewer's teams unless the request has them."""
     policies = _policies()
     pay = _payout_expressions(policies)
+    # The credit rule once more on the event's own columns (``deal_team`` is the deal's team,
+    # kept equal to it by the database): the same events, but read from the viewer's wins and
+    # their teams' wins of the period, each on an index of its own, instead of every win of the
+    # company joined to its deal.
+    on_event = credit_q(viewer, "owner", "deal_", team_ids=True)
+    if team is not None:
+        on_event &= Q(deal_team=team)
     sums = (
         closing_events(viewer=viewer, period=period, team=team, team_ids=True)
-        .filter(to_status=WON)
+        .filter(on_event, to_status=WON)
         .aggregate(won=Count("pk"), payout_cents=Sum(pay["payout_cents"]))
     )
     return {

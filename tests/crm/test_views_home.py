@@ -231,7 +231,7 @@ class TestIncentiveOfTheMonth:
 
 
 def test_it_lists_the_first_deals_across_a_managers_own_and_their_teams(make_deal, manager, rep, today):
-    from opportunities.selectors import opportunity_dashboard
+    from opportunities.selectors_dashboard import opportunity_dashboard
 
     def late(owner, days):
         return make_deal(owner=owner, title=f"{days}", expected_close_date=today - datetime.timedelta(days=days))

@@ -1,0 +1,243 @@
+"""The home page's reads of opportunities: the key figures, open deals by stage and the short
+lists, for whoever is looking (``Opportunity.objects.visible_to``, branch by branch).
+
+Every figure is about open deals or recently expired ones. The open deals are read once per
+branch of the visibility rule from the partial open-deal index of that branch, grouped by stage
+id alone, every figure counted from the index's own columns: no join, so PostgreSQL neither
+reads the table nor groups by names. The stages (names, pipelines, idle limits) are one small
+query, read first, which also writes the stale rule as lists of stage ids."""
+
+import datetime
+
+from django.db.models import BigIntegerField, Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cast
+
+from opportunities.models import Opportunity, idle_since_expression
+from opportunities.selectors import _stale_threshold
+from stages.models import Stage
+
+DASHBOARD_EXPIRED_DAYS = 30
+
+
+def _company_midnight(day: datetime.date) -> datetime.datetime:
+    from crm.dates import company_zone
+
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=company_zone())
+
+
+def _stages() -> dict[int, dict]:
+    """Every stage with its pipeline's name and order, by id: one small query."""
+    columns = ("id", "name", "order", "kind", "rotting_days", "pipeline_id", "pipeline__name", "pipeline__order")
+    return {row["id"]: row for row in Stage.objects.order_by().values(*columns)}
+
+
+def _stale_among_open(stages: dict[int, dict], *, today: datetime.date) -> Q:
+    """``opportunity_stale_q`` without its ``status = open`` term (for rows read as open deals),
+    the stages of each idle limit written as their ids: the same rule with no join to the stages,
+    so it is evaluated on the open-deal indexes alone."""
+    days_in_use = sorted(
+        {stage["rotting_days"] for stage in stages.values() if stage["kind"] == Stage.Kind.OPEN} - {None}
+    )
+    condition = Q(pk__in=[])
+    for days in days_in_use:
+        threshold = _stale_threshold(rotting_days=days, today=today)
+        ids = sorted(pk for pk, stage in stages.items() if stage["rotting_days"] == days)
+        condition |= Q(stage_id__in=ids, stage_entered_at__lt=threshold) & (
+            Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=threshold)
+        )
+    return condition
+
+
+def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size: int = 6) -> dict:
+    """What the home page shows of the deals ``user`` sees: the key figures, open deals by
+    stage, and the first few deals closing within 7 days, overdue (past their date, still open),
+    expired in the last 30 days and stale. Four queries, whatever the number of deals: the
+    stages, the figures per stage (the key figures are their sums), the ids of the four short
+    lists, and those deals."""
+    from crm.dates import company_today
+
+    today = today or company_today()
+    soon = today + datetime.timedelta(days=7)
+    stages = _stages()
+    stale = _stale_among_open(stages, today=today)
+    branches = Opportunity.objects.visible_to_by_branch(user)
+    open_q = Q(status=Opportunity.Status.OPEN)
+    closing = Q(expected_close_date__gte=today, expected_close_date__lte=soon)
+    overdue = Q(expected_close_date__lt=today)
+    expired_q = Q(
+        status=Opportunity.Status.EXPIRED,
+        closed_at__gte=_company_midnight(today - datetime.timedelta(days=DASHBOARD_EXPIRED_DAYS)),
+    )
+    nothing = Value(0, output_field=BigIntegerField())
+    open_figures = {
+        "open": Count("pk"),
+        "open_amount": Sum("amount_base"),
+        "closing": Count("pk", filter=closing),
+        "overdue": Count("pk", filter=overdue),
+        "expired": nothing,
+        "stale": Count("pk", filter=stale),
+        "pool": Count("pk", filter=Q(owner__isnull=True)),
+    }
+    # The recently expired deals are only counted (one figure, no stage): from the partial
+    # expired-deal index of each branch, with no grouping.
+    expired_figures = dict.fromkeys(open_figures, nothing) | {
+        "open_amount": Cast(Value(None), output_field=DecimalField(max_digits=16, decimal_places=2)),
+        "expired": Count("pk"),
+    }
+    no_stage = Cast(Value(None), output_field=BigIntegerField())
+    by_stage = _figures_by_stage(
+        [
+            part
+            for branch in branches
+            for part in (
+                branch.filter(open_q).order_by().values("stage_id").annotate(**open_figures),
+                branch.filter(expired_q)
+                .order_by()
+                .annotate(no_stage=no_stage)
+                .values("no_stage")
+                .annotate(**expired_figures),
+            )
+        ],
+        figures=list(open_figures),
+    )
+    counted = ("open", "closing", "overdue", "expired", "stale", "pool")
+    kpis = {key: sum(row[key] for row in by_stage.values()) for key in counted}
+    amounts = [row["open_amount"] for row in by_stage.values() if row["open_amount"] is not None]
+    kpis["open_amount"] = sum(amounts) if amounts else None
+    return {
+        "today": today,
+        "soon": soon,
+        "yesterday": today - datetime.timedelta(days=1),
+        "expired_days": DASHBOARD_EXPIRED_DAYS,
+        "kpis": kpis,
+        "pipelines": _pipelines(by_stage, stages),
+        **_short_lists(
+            branches=branches,
+            lists={
+                "closing": (open_q & closing, ("expected_close_date", "pk"), _by_close_date),
+                "overdue": (open_q & overdue, ("expected_close_date", "pk"), _by_close_date),
+                "expired": (expired_q, ("-closed_at", "-pk"), _by_closed_at_desc),
+                "stale": (open_q & stale, ("idle_since", "pk"), _by_idle_since),
+            },
+            list_size=list_size,
+        ),
+    }
+
+
+def _figures_by_stage(querysets: list[QuerySet], *, figures: list[str]) -> dict:
+    """The grouped rows of ``querysets`` (a stage id, then ``figures``; no common deal) in one
+    UNION ALL, the figures of a stage added up across them, by stage id (None: the rows counted
+    without a stage)."""
+    from django.db import connection
+
+    from opportunities.pagination import union_all_sql
+
+    sql, params = union_all_sql(querysets)
+    rows: dict = {}
+    if sql:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for stage_id, *values in cursor.fetchall():
+                row = dict(zip(figures, values, strict=True))
+                if stage_id not in rows:
+                    rows[stage_id] = row
+                    continue
+                for name in figures:
+                    if row[name] is not None:
+                        rows[stage_id][name] = row[name] + (rows[stage_id][name] or 0)
+    return rows
+
+
+def _pipelines(by_stage: dict, stages: dict[int, dict]) -> list[dict]:
+    """The stages with open deals, grouped by pipeline, in pipeline and stage order; each stage's
+    bar as a share of its pipeline's widest."""
+    shown = [
+        stages[stage_id] | {"count": row["open"], "amount": row["open_amount"]}
+        for stage_id, row in by_stage.items()
+        if stage_id is not None and row["open"]
+    ]
+    shown.sort(key=lambda stage: (stage["pipeline__order"], stage["pipeline__name"], stage["order"], stage["id"]))
+    pipelines: list[dict] = []
+    for stage in shown:
+        if not pipelines or pipelines[-1]["id"] != stage["pipeline_id"]:
+            pipelines.append({"id": stage["pipeline_id"], "name": stage["pipeline__name"], "stages": []})
+        pipelines[-1]["stages"].append(
+            {"id": stage["id"], "name": stage["name"], "count": stage["count"], "amount": stage["amount"]}
+        )
+    for pipeline in pipelines:
+        widest = max(stage["count"] for stage in pipeline["stages"])
+        for stage in pipeline["stages"]:
+            stage["share"] = round(100 * stage["count"] / widest)
+    return pipelines
+
+
+def _short_lists(*, branches: list[QuerySet], lists: dict, list_size: int) -> dict:
+    """The first ``list_size`` deals of each list (name → condition, order, sort key): the first
+    ids of each list branch by branch of the visibility rule (each in the list's order on an index
+    of its own: an OR of the branches made PostgreSQL walk every open deal for the stale list), in
+    one query; then those deals, merged here. Two queries."""
+    idle_since = idle_since_expression()
+
+    def first_rows(branch: QuerySet, condition: Q, order: tuple) -> QuerySet:
+        rows = branch.filter(condition)
+        return (rows.annotate(idle_since=idle_since) if "idle_since" in order else rows).order_by(*order)
+
+    ids = _first_ids(
+        {
+            (name, position): first_rows(branch, condition, order)
+            for name, (condition, order, _key) in lists.items()
+            for position, branch in enumerate(branches)
+        },
+        limit=list_size,
+    )
+    wanted = {pk for found in ids.values() for pk in found}
+    deals = {}
+    if wanted:
+        # The ids are visible ones (read branch by branch of the rule); then what the lists show:
+        # the deal, its customer's and stage's names, its owner.
+        rows = Opportunity.objects.filter(pk__in=wanted).select_related("customer", "stage", "owner").order_by()
+        deals = {deal.pk: deal for deal in rows.annotate(idle_since=idle_since)}
+    return {
+        name: sorted(
+            (deals[pk] for (listed, _position), found in ids.items() if listed == name for pk in found if pk in deals),
+            key=key,
+        )[:list_size]
+        for name, (_condition, _order, key) in lists.items()
+    }
+
+
+def _by_close_date(deal: Opportunity):
+    return (deal.expected_close_date, deal.pk)
+
+
+def _by_closed_at_desc(deal: Opportunity):
+    return (-deal.closed_at.timestamp(), -deal.pk)
+
+
+def _by_idle_since(deal: Opportunity):
+    return (deal.idle_since, deal.pk)
+
+
+def _first_ids(querysets: dict, *, limit: int) -> dict:
+    """The ids of the first ``limit`` rows of each queryset, in one query: each ordered, sliced
+    SELECT stays as it is (and keeps its index) inside a UNION ALL."""
+    from django.core.exceptions import EmptyResultSet
+    from django.db import connection
+
+    parts, params = [], []
+    for position, queryset in enumerate(querysets.values()):
+        try:
+            sql, part_params = queryset.values_list("pk", flat=True)[:limit].query.sql_with_params()
+        except EmptyResultSet:  # a condition that matches nothing (e.g. no idle limit in use)
+            continue
+        parts.append(f"SELECT {position} AS list, first_rows.pk FROM ({sql}) first_rows")  # noqa: S608 (ORM SQL)
+        params.extend(part_params)
+    ids: dict = {name: [] for name in querysets}
+    names = list(querysets)
+    if not parts:
+        return ids
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for position, pk in cursor.fetchall():
+            ids[names[position]].append(pk)
+    return ids
