@@ -182,11 +182,14 @@ def dashboard(who: dict, *, today: datetime.date, month_start_at: datetime.datet
     partial open-deal indexes, grouped by stage id (the key figures are the groups' sums), the
     names joined to the groups; the recently expired deals counted on their own index; each
     short list on the index of its order."""
+    from crm.dates import company_zone
+
     params = {
         "today": today,
         "soon": today + datetime.timedelta(days=7),
         "month": month_start_at,
         "expired_since": expired_since,
+        "zone": company_zone().key,
     }
     open_figures, branch_params = _visible(
         who,
@@ -196,7 +199,10 @@ def dashboard(who: dict, *, today: datetime.date, month_start_at: datetime.datet
     expired_ids, _same = _visible(who, "o.id", "o.status = 'expired' AND o.closed_at >= %(expired_since)s")
     params.update(branch_params)
     idle = "GREATEST(COALESCE(d.last_activity_at, d.stage_entered_at), d.stage_entered_at)"
-    stale = f"(s.rotting_days IS NOT NULL AND {idle} < %(today)s::timestamptz - s.rotting_days * interval '1 day')"
+    # Stale as opportunities.selectors._stale_threshold: idle since before the start, in company
+    # time, of the day rotting_days - 1 days before today.
+    threshold = "((%(today)s::date - (s.rotting_days - 1))::timestamp AT TIME ZONE %(zone)s)"
+    stale = f"(s.rotting_days IS NOT NULL AND {idle} < {threshold})"
     by_stage = f"""
         SELECT p.id, p.name, s.id, s.name, g.open, g.amount, g.closing, g.overdue, g.stale, g.pool
         FROM (
