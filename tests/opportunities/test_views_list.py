@@ -74,6 +74,45 @@ def test_it_searches_the_title_the_customer_and_the_contact(client_as, manager, 
     assert titles(client.get(LIST, {"q": "weber hanbit"})) == []
 
 
+def test_it_finds_a_deal_by_the_new_name_of_its_customer_or_contact_at_once(client_as, manager, make_deal):
+    buyer = CustomerFactory(name="Hanbit Auto Parts")
+    person = ContactFactory(customer=buyer, name="Jonas Weber")
+    make_deal(title="Mirrors", customer=buyer, contact=person)
+    buyer.name = "Seoul Mirror Co"
+    buyer.save()
+    person.name = "Mina Park"
+    person.save()
+    client = client_as(manager)
+    # Nothing is committed yet (the test's transaction is open): the renames' own transaction.
+    assert titles(client.get(LIST, {"q": "seoul park"})) == ["Mirrors"]
+    assert titles(client.get(LIST, {"q": "hanbit"})) == []
+    assert titles(client.get(LIST, {"q": "weber"})) == []
+
+
+def test_it_finds_a_deal_by_its_new_title_customer_or_contact(client_as, manager, make_deal):
+    deal = make_deal(title="Mirrors", customer=CustomerFactory(name="Hanbit Auto Parts"))
+    deal.title = "Side mirrors"
+    deal.customer = CustomerFactory(name="Seoul Mirror Co")
+    deal.save()
+    client = client_as(manager)
+    assert titles(client.get(LIST, {"q": "seoul side"})) == ["Side mirrors"]
+    assert titles(client.get(LIST, {"q": "hanbit"})) == []
+    Opportunity.objects.filter(pk=deal.pk).update(contact=ContactFactory(name="Mina Park"))
+    assert titles(client.get(LIST, {"q": "mina"})) == ["Side mirrors"]
+    Opportunity.objects.filter(pk=deal.pk).update(status=Opportunity.Status.LOST)
+    assert titles(client.get(LIST, {"q": "mina seoul mirrors"})) == ["Side mirrors"]
+
+
+def test_it_searches_percent_and_underscore_as_plain_characters(client_as, manager, make_deal):
+    make_deal(title="50% deposit")
+    make_deal(title="500 deposit")
+    make_deal(title="Model A_1")
+    make_deal(title="Model AB1")
+    client = client_as(manager)
+    assert titles(client.get(LIST, {"q": "50%"})) == ["50% deposit"]
+    assert titles(client.get(LIST, {"q": "a_1"})) == ["Model A_1"]
+
+
 def test_it_filters_with_the_apis_filterset(client_as, manager, rep, other_rep, team, make_deal, stages):
     today = company_today()
     other_pipeline = PipelineFactory(name="Spare parts")
