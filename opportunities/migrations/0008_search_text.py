@@ -28,19 +28,29 @@ FROM (
 ) named
 WHERE named.id = o.id;
 
-CREATE OR REPLACE FUNCTION opportunity_search_text(title text, customer bigint, contact bigint) RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT UPPER(
-        title
-        || E'\n' || COALESCE((SELECT name FROM customers_customer WHERE id = customer), '')
-        || E'\n' || COALESCE((SELECT name FROM customers_contact WHERE id = contact), '')
-    )
-$$;
-
 CREATE OR REPLACE FUNCTION opportunity_search_text_fill() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    customer_name text;
+    contact_name text;
 BEGIN
-    NEW.search_text := opportunity_search_text(NEW.title, NEW.customer_id, NEW.contact_id);
+    -- A deal that newly names a customer or contact waits (FOR SHARE) for a rename of it that
+    -- is in progress, then reads the new name: the rename's own update of the customer's deals
+    -- cannot see this row. A deal that already named them needs no lock: the rename's update
+    -- waits for this row and rewrites it.
+    IF TG_OP = 'INSERT' OR NEW.customer_id IS DISTINCT FROM OLD.customer_id THEN
+        SELECT name INTO customer_name FROM customers_customer WHERE id = NEW.customer_id FOR SHARE;
+    ELSE
+        SELECT name INTO customer_name FROM customers_customer WHERE id = NEW.customer_id;
+    END IF;
+    IF TG_OP = 'INSERT' OR NEW.contact_id IS DISTINCT FROM OLD.contact_id THEN
+        SELECT name INTO contact_name FROM customers_contact WHERE id = NEW.contact_id FOR SHARE;
+    ELSE
+        SELECT name INTO contact_name FROM customers_contact WHERE id = NEW.contact_id;
+    END IF;
+    NEW.search_text := UPPER(
+        NEW.title || E'\n' || COALESCE(customer_name, '') || E'\n' || COALESCE(contact_name, '')
+    );
     RETURN NEW;
 END
 $$;
@@ -92,7 +102,6 @@ DROP TRIGGER IF EXISTS opportunity_search_text_fill ON opportunities_opportunity
 DROP FUNCTION IF EXISTS opportunity_search_text_contact_renamed();
 DROP FUNCTION IF EXISTS opportunity_search_text_customer_renamed();
 DROP FUNCTION IF EXISTS opportunity_search_text_fill();
-DROP FUNCTION IF EXISTS opportunity_search_text(text, bigint, bigint);
 """
 
 
