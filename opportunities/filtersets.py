@@ -7,9 +7,10 @@ caller cannot see simply matches nothing: never an error that would tell it exis
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from crm.api_filters import DescribedSearchFilter
 from crm.filtersets import IdFilter
 from opportunities.models import Activity, LostReason, Opportunity
-from opportunities.selectors import opportunity_stale_q
+from opportunities.selectors import opportunity_search_terms_q, opportunity_stale_q
 
 
 class OpportunityFilterSet(django_filters.FilterSet):
@@ -67,6 +68,18 @@ class OpportunityFilterSet(django_filters.FilterSet):
             if self.request is not None:
                 self.request._opportunity_stale_q = condition
         return queryset.filter(condition) if value else queryset.exclude(condition)
+
+
+class OpportunitySearchFilter(DescribedSearchFilter):
+    """The API's ``?search=``: its words as DRF splits them (quoted phrases, commas), each looked
+    for in the title, the customer's name and the contact's name the list page's way
+    (``opportunity_search_terms_q``), which PostgreSQL's trigram index serves."""
+
+    def filter_queryset(self, request, queryset, view):
+        terms = self.get_search_terms(request)
+        if not terms or not self.get_search_fields(view, request):
+            return queryset
+        return queryset.filter(opportunity_search_terms_q(terms))
 
 
 class ActivityFilterSet(django_filters.FilterSet):

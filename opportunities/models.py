@@ -154,6 +154,11 @@ class Opportunity(TimeStampedModel):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("created by")
     )
     version = models.PositiveIntegerField(_("version"), default=1)
+    # The title, the customer's name and the contact's name, upper-cased, one per line: where the
+    # search looks (opportunity_search_terms_q). On PostgreSQL, triggers compute it on every write
+    # of the deal and on a rename of its customer or contact (migrations/0010), whatever Django
+    # sends; read it in SQL only (an instance's copy may be older). Empty elsewhere.
+    search_text = models.TextField(_("search text"), default="", editable=False)
 
     objects = OpportunityQuerySet.as_manager()
 
@@ -340,7 +345,7 @@ class StatusChange(HistoryModel):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("owner")
     )
     # The deal's team now: a copy of ``opportunity.team`` that the database keeps equal to it
-    # (triggers in migration 0008 set it on every insert and follow every change of the deal's
+    # (triggers in migration 0009 set it on every insert and follow every change of the deal's
     # team, in the same statement), so a team's events are read on an index of their own.
     deal_team = models.ForeignKey(
         "teams.Team",

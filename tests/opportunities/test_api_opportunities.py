@@ -259,6 +259,28 @@ def test_it_filters_by_team_and_pipeline(api_as, admin, spread, outsider_deal, t
     assert len(ids(api_as(admin).get(LIST, {"team": team.pk, "pipeline": pipeline.pk}))) == 4
 
 
+def test_it_searches_words_and_quoted_phrases_in_the_title_customer_and_contact(api_as, manager, make_deal):
+    buyer = CustomerFactory(name="Hanbit Auto Parts")
+    mirrors = make_deal(title="Mirrors", customer=buyer, contact=ContactFactory(customer=buyer, name="Jonas Weber"))
+    make_deal(title="Auto parts catalogue")
+    client = api_as(manager)
+
+    def found(search):
+        return ids(client.get(LIST, {"search": search}))
+
+    assert found("hanbit weber") == {mirrors.pk}
+    assert found('"Hanbit Auto"') == {mirrors.pk}
+    assert found("hanbit,mirrors") == {mirrors.pk}
+    assert len(found("auto parts")) == 2
+    # A phrase never matches across two of the names (title, then customer).
+    assert found('"Mirrors\nHanbit"') == set()
+    assert found('"Mirrors Hanbit"') == set()
+    buyer.name = "Seoul Mirror Co"
+    buyer.save()
+    assert found("seoul") == {mirrors.pk}
+    assert found("hanbit") == set()
+
+
 def test_it_never_leaks_through_a_filter_or_a_search(api_as, rep, outsider_deal, outsider_rep, other_team):
     client = api_as(rep)
     for params in ({"owner": outsider_rep.pk}, {"team": other_team.pk}, {"search": "Lyon"}, {"search": "Pumps"}):

@@ -135,3 +135,32 @@ def test_it_keeps_round_robin_fair_when_two_managers_distribute_at_once(
     assert errors == [None, None]
     counts = Counter(Opportunity.objects.filter(pk__in=ids).values_list("owner", flat=True))
     assert sorted(counts.values()) == [20, 21, 21]
+
+
+def test_it_gives_a_deal_created_during_a_rename_of_its_customer_the_new_name(team, pipeline, source, customer, rep):
+    """The rename rewrites the deals it can see; a deal inserted meanwhile by another
+    transaction waits for the rename to commit and reads the new name (search_text's trigger)."""
+    from opportunities.selectors import opportunity_search_q
+
+    renamed = threading.Event()
+    committed = threading.Event()
+
+    def rename():
+        with transaction.atomic():
+            customer.name = "Seoul Mirror Co"
+            customer.save()
+            renamed.set()
+            committed.wait(1)  # the other insert starts while this rename is not committed
+        return "renamed"
+
+    def create():
+        renamed.wait(30)
+        timer = threading.Timer(0.5, committed.set)
+        timer.start()
+        deal = OpportunityFactory(team=team, pipeline=pipeline, source=source, customer=customer, owner=rep)
+        timer.cancel()
+        return deal.pk
+
+    (_, pk), errors = run_in_threads(rename, create)
+    assert errors == [None, None]
+    assert list(Opportunity.objects.filter(opportunity_search_q("seoul mirror")).values_list("pk", flat=True)) == [pk]

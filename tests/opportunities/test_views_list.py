@@ -74,6 +74,72 @@ def test_it_searches_the_title_the_customer_and_the_contact(client_as, manager, 
     assert titles(client.get(LIST, {"q": "weber hanbit"})) == []
 
 
+def test_it_finds_a_deal_by_the_new_name_of_its_customer_or_contact_at_once(client_as, manager, make_deal):
+    buyer = CustomerFactory(name="Hanbit Auto Parts")
+    person = ContactFactory(customer=buyer, name="Jonas Weber")
+    make_deal(title="Mirrors", customer=buyer, contact=person)
+    buyer.name = "Seoul Mirror Co"
+    buyer.save()
+    person.name = "Mina Park"
+    person.save()
+    client = client_as(manager)
+    # Nothing is committed yet (the test's transaction is open): the renames' own transaction.
+    assert titles(client.get(LIST, {"q": "seoul park"})) == ["Mirrors"]
+    assert titles(client.get(LIST, {"q": "hanbit"})) == []
+    assert titles(client.get(LIST, {"q": "weber"})) == []
+
+
+def test_it_finds_deals_loaded_and_renamed_where_ordinary_triggers_are_skipped(client_as, manager, make_deal):
+    """The bench's bulk load (and a logical replica) writes with session_replication_role =
+    replica, which skips ordinary triggers; search_text's fire always."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("session_replication_role is PostgreSQL's")
+    buyer = CustomerFactory(name="Hanbit Auto Parts")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        make_deal(title="Mirrors", customer=buyer)
+        buyer.name = "Seoul Mirror Co"
+        buyer.save()
+    assert titles(client_as(manager).get(LIST, {"q": "seoul mirrors"})) == ["Mirrors"]
+
+
+def test_it_finds_a_deal_by_its_new_title_customer_or_contact(client_as, manager, make_deal):
+    deal = make_deal(title="Mirrors", customer=CustomerFactory(name="Hanbit Auto Parts"))
+    deal.title = "Side mirrors"
+    deal.customer = CustomerFactory(name="Seoul Mirror Co")
+    deal.save()
+    client = client_as(manager)
+    assert titles(client.get(LIST, {"q": "seoul side"})) == ["Side mirrors"]
+    assert titles(client.get(LIST, {"q": "hanbit"})) == []
+    Opportunity.objects.filter(pk=deal.pk).update(contact=ContactFactory(name="Mina Park"))
+    assert titles(client.get(LIST, {"q": "mina"})) == ["Side mirrors"]
+    Opportunity.objects.filter(pk=deal.pk).update(status=Opportunity.Status.LOST)
+    assert titles(client.get(LIST, {"q": "mina seoul mirrors"})) == ["Side mirrors"]
+
+
+def test_it_searches_percent_and_underscore_as_plain_characters(client_as, manager, make_deal):
+    for title in ("100% deposit", "1000 deposit", "50% off", "500 off", "Model ABC_1", "Model ABCX1", "Q_1", "QX1"):
+        make_deal(title=title)
+    client = client_as(manager)
+    assert titles(client.get(LIST, {"q": "100%"})) == ["100% deposit"]
+    assert titles(client.get(LIST, {"q": "abc_1"})) == ["Model ABC_1"]
+    # Words too short for a trigram are matched another way (STRPOS), the same rows.
+    assert titles(client.get(LIST, {"q": "50%"})) == ["50% off"]
+    assert titles(client.get(LIST, {"q": "q_1"})) == ["Q_1"]
+
+
+def test_it_finds_words_of_one_or_two_characters(client_as, manager, make_deal):
+    make_deal(title="Lamps", customer=CustomerFactory(name="深圳市华强电子有限公司"))
+    make_deal(title="Valves", customer=CustomerFactory(name="宁波市恒通五金制品有限公司"))
+    client = client_as(manager)
+    assert titles(client.get(LIST, {"q": "华强"})) == ["Lamps"]
+    assert titles(client.get(LIST, {"q": "强"})) == ["Lamps"]
+    assert sorted(titles(client.get(LIST, {"q": "有限 市"}))) == ["Lamps", "Valves"]
+    assert titles(client.get(LIST, {"q": "va 宁波"})) == ["Valves"]
+
+
 def test_it_filters_with_the_apis_filterset(client_as, manager, rep, other_rep, team, make_deal, stages):
     today = company_today()
     other_pipeline = PipelineFactory(name="Spare parts")
