@@ -344,9 +344,10 @@ class StatusChange(HistoryModel):
     owner = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("owner")
     )
-    # The deal's team now: a copy of ``opportunity.team`` that the database keeps equal to it
+    # The deal's team now: a copy of ``opportunity.team`` that PostgreSQL keeps equal to it
     # (triggers in migration 0009 set it on every insert and follow every change of the deal's
-    # team, in the same statement), so a team's events are read on an index of their own.
+    # team, in the same statement), so a team's events are read on an index of their own. Empty
+    # on SQLite, where nothing reads it.
     deal_team = models.ForeignKey(
         "teams.Team",
         on_delete=models.DO_NOTHING,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import (
     Avg,
     BigIntegerField,
@@ -347,18 +348,17 @@ def incentive_totals(*, viewer, period: Period, team: Team | None = None) -> dic
     2 queries (the policies, the sums), plus the viewer's teams unless the request has them."""
     policies = _policies()
     pay = _payout_expressions(policies)
-    # The credit rule once more on the event's own columns (``deal_team`` is the deal's team,
-    # kept equal to it by the database): the same events, but read from the viewer's wins and
-    # their teams' wins of the period, each on an index of its own, instead of every win of the
-    # company joined to its deal.
-    on_event = credit_q(viewer, "owner", "deal_", team_ids=True)
-    if team is not None:
-        on_event &= Q(deal_team=team)
-    sums = (
-        closing_events(viewer=viewer, period=period, team=team, team_ids=True)
-        .filter(on_event, to_status=WON)
-        .aggregate(won=Count("pk"), payout_cents=Sum(pay["payout_cents"]))
-    )
+    events = closing_events(viewer=viewer, period=period, team=team, team_ids=True).filter(to_status=WON)
+    if connection.vendor == "postgresql":
+        # The credit rule once more on the event's own columns (``deal_team`` is the deal's team,
+        # kept equal to it by PostgreSQL's triggers, migration 0009): the same events, but read
+        # from the viewer's wins and their teams' wins of the period, each on an index of its
+        # own, instead of every win of the company joined to its deal.
+        on_event = credit_q(viewer, "owner", "deal_", team_ids=True)
+        if team is not None:
+            on_event &= Q(deal_team=team)
+        events = events.filter(on_event)
+    sums = events.aggregate(won=Count("pk"), payout_cents=Sum(pay["payout_cents"]))
     return {
         "won": sums["won"],
         "payout": _money(sums["payout_cents"]) if sums["won"] else Decimal("0.00"),

@@ -8,8 +8,9 @@ COPY can leave it behind):
 - a deal that changes team carries its status changes along;
 - a deal written after its status changes (a load with deferred foreign keys) gives them its team.
 
-On PostgreSQL the triggers fire ALWAYS, also where ordinary triggers are skipped
-(``session_replication_role = replica``, as the bench's bulk load does).
+PostgreSQL only (on SQLite the column stays empty and is not read). The triggers fire ALWAYS,
+also where ordinary triggers are skipped (``session_replication_role = replica``, as the bench's
+bulk load does).
 
 The home page's incentive this month then reads a team's wins of the period on an index of their
 own (``statuschange_won_team_at``) instead of joining every win of the company to its deal.
@@ -67,35 +68,6 @@ DROP FUNCTION IF EXISTS opportunity_team_to_statuschanges();
 DROP TRIGGER IF EXISTS statuschange_deal_team ON opportunities_statuschange;
 DROP FUNCTION IF EXISTS statuschange_take_deal_team();
 """
-# SQLite has no BEFORE trigger that can change the new row: the row is corrected right after.
-SQLITE_FORWARD = [
-    """CREATE TRIGGER statuschange_deal_team AFTER INSERT ON opportunities_statuschange BEGIN
-        UPDATE opportunities_statuschange
-        SET deal_team_id = (SELECT team_id FROM opportunities_opportunity WHERE id = NEW.opportunity_id)
-        WHERE id = NEW.id;
-    END""",
-    """CREATE TRIGGER statuschange_deal_team_kept AFTER UPDATE OF opportunity_id, deal_team_id
-        ON opportunities_statuschange BEGIN
-        UPDATE opportunities_statuschange
-        SET deal_team_id = (SELECT team_id FROM opportunities_opportunity WHERE id = NEW.opportunity_id)
-        WHERE id = NEW.id
-          AND deal_team_id IS NOT (SELECT team_id FROM opportunities_opportunity WHERE id = NEW.opportunity_id);
-    END""",
-    """CREATE TRIGGER opportunity_team_to_statuschanges AFTER UPDATE OF team_id ON opportunities_opportunity
-        WHEN OLD.team_id IS NOT NEW.team_id BEGIN
-        UPDATE opportunities_statuschange SET deal_team_id = NEW.team_id WHERE opportunity_id = NEW.id;
-    END""",
-    """CREATE TRIGGER opportunity_team_to_earlier_statuschanges AFTER INSERT ON opportunities_opportunity BEGIN
-        UPDATE opportunities_statuschange SET deal_team_id = NEW.team_id
-        WHERE opportunity_id = NEW.id AND deal_team_id IS NOT NEW.team_id;
-    END""",
-]
-SQLITE_BACKWARD = [
-    "DROP TRIGGER IF EXISTS opportunity_team_to_earlier_statuschanges",
-    "DROP TRIGGER IF EXISTS opportunity_team_to_statuschanges",
-    "DROP TRIGGER IF EXISTS statuschange_deal_team_kept",
-    "DROP TRIGGER IF EXISTS statuschange_deal_team",
-]
 BACKFILL = """
 UPDATE opportunities_statuschange
 SET deal_team_id = (SELECT team_id FROM opportunities_opportunity WHERE id = opportunities_statuschange.opportunity_id)
@@ -103,20 +75,20 @@ SET deal_team_id = (SELECT team_id FROM opportunities_opportunity WHERE id = opp
 
 
 def forward(apps, schema_editor):
-    postgresql = schema_editor.connection.vendor == "postgresql"
-    if postgresql:  # no deal or status change written between the copy and the triggers
-        schema_editor.execute(
-            "LOCK TABLE opportunities_opportunity, opportunities_statuschange IN SHARE ROW EXCLUSIVE MODE"
-        )
+    # PostgreSQL only, as search_text's triggers (0010). SQLite adds a column by remaking the
+    # table, which drops the triggers on it and, while the old table is gone, fails on triggers
+    # that name it; there the column stays empty and incentive_totals does not read it.
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    # No deal or status change written between the copy and the triggers.
+    schema_editor.execute("LOCK TABLE opportunities_opportunity, opportunities_statuschange IN SHARE ROW EXCLUSIVE MODE")
     schema_editor.execute(BACKFILL)
-    for sql in [POSTGRESQL_FORWARD] if postgresql else SQLITE_FORWARD:
-        schema_editor.execute(sql)
+    schema_editor.execute(POSTGRESQL_FORWARD)
 
 
 def backward(apps, schema_editor):
-    statements = [POSTGRESQL_BACKWARD] if schema_editor.connection.vendor == "postgresql" else SQLITE_BACKWARD
-    for sql in statements:
-        schema_editor.execute(sql)
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(POSTGRESQL_BACKWARD)
 
 
 class Migration(migrations.Migration):
