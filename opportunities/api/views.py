@@ -7,7 +7,6 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
@@ -19,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api_docs import DETAIL_ERRORS, LIST_ERRORS, VERSIONED_WRITE_ERRORS, WRITE_ERRORS
-from crm.api_filters import StableOrderingFilter
+from crm.api_filters import OnceFilterBackend, StableOrderingFilter
 from crm.dates import company_today
 from opportunities.api.serializers import (
     ActivityCreateSerializer,
@@ -102,7 +101,7 @@ from opportunities.services import (
 class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = OpportunitySerializer
     filterset_class = OpportunityFilterSet
-    filter_backends = [DjangoFilterBackend, OpportunitySearchFilter, StableOrderingFilter]
+    filter_backends = [OnceFilterBackend, OpportunitySearchFilter, StableOrderingFilter]
     # What OpportunitySearchFilter looks in (named here for the schema's description).
     search_fields = ["title", "customer__name", "contact__name"]
     ordering_fields = [

@@ -586,3 +586,25 @@ def test_it_keeps_a_customer_the_rep_cannot_see_out_of_a_patch(api_as, rep, deal
     hidden = CustomerFactory(name="Somebody else's")
     response = api_as(rep).patch(detail(deal.pk), {"version": deal.version, "customer": hidden.pk}, format="json")
     assert response.status_code == 400 and "customer" in response.json()
+
+
+def test_the_list_parses_its_filters_once_for_every_branch_of_the_visibility_rule(
+    api_as, rep, team, deal, monkeypatch
+):
+    # The list reads each branch of the visibility rule (own deals, the team's pool) narrowed by
+    # the same filters: one FilterSet, validated once (crm.api_filters.OnceFilterBackend).
+    from opportunities.filtersets import OpportunityFilterSet
+
+    team.reps_see_pool = True
+    team.save()
+    built = []
+    original = OpportunityFilterSet.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(OpportunityFilterSet, "__init__", counting)
+    response = api_as(rep).get(LIST, {"status": "open", "search": "a"})
+    assert response.status_code == 200
+    assert len(built) == 1
