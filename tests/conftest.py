@@ -119,6 +119,19 @@ def make_deal(team, pipeline, source, customer):
     return make
 
 
+@pytest.fixture
+def quick_deal(make_deal):
+    """``quick_deal(owner=…)``: an open deal in a pipeline with no exit criteria (won in one step)."""
+    from stages.models import Stage
+    from tests.factories import PipelineFactory
+
+    quick = PipelineFactory(
+        name="Quick",
+        stages=[{"name": "Ask", "probability": 20}, {"name": "Done", "probability": 100, "kind": Stage.Kind.WON}],
+    )
+    return lambda **kwargs: make_deal(pipeline=quick, stage=quick.first_open_stage(), **kwargs)
+
+
 # --- API -------------------------------------------------------------------------------
 
 

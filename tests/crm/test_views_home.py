@@ -73,19 +73,6 @@ def test_it_shows_a_reps_open_deals_by_stage(client_as, rep, world):
     assert [(stage["name"], stage["count"]) for stage in pipeline["stages"]] == [("New", 3)]
 
 
-@pytest.fixture
-def quick_deal(make_deal):
-    """``quick_deal(owner=…)``: an open deal in a pipeline with no exit criteria (won in one step)."""
-    from stages.models import Stage
-    from tests.factories import PipelineFactory
-
-    quick = PipelineFactory(
-        name="Quick",
-        stages=[{"name": "Ask", "probability": 20}, {"name": "Done", "probability": 100, "kind": Stage.Kind.WON}],
-    )
-    return lambda **kwargs: make_deal(pipeline=quick, stage=quick.first_open_stage(), **kwargs)
-
-
 def win(deal, by, *, difficulty="1.00", is_new_customer=False):
     """Close ``deal`` as won through the service (the incentive report reads its history)."""
     from opportunities.services import opportunity_close

@@ -32,19 +32,6 @@ def assert_every_event_has_its_deals_team():
     assert not behind.exists()
 
 
-@pytest.fixture
-def quick_deal(make_deal):
-    """An open deal in a pipeline with no exit criteria (won in one step)."""
-    from stages.models import Stage
-    from tests.factories import PipelineFactory
-
-    quick = PipelineFactory(
-        name="Quick",
-        stages=[{"name": "Ask", "probability": 20}, {"name": "Done", "probability": 100, "kind": Stage.Kind.WON}],
-    )
-    return lambda **kwargs: make_deal(pipeline=quick, stage=quick.first_open_stage(), **kwargs)
-
-
 def test_it_gives_a_new_status_change_its_deals_team(make_deal, rep, team):
     _postgresql_only()
     deal = make_deal(owner=rep)
