@@ -170,21 +170,10 @@ class TestIncentiveOfTheMonth:
 
     @pytest.fixture
     def pipeline(self, db):
-        """The report scenario's pipeline (tests/reports/conftest.py): no evidence gates, since it
-        wins deals from early stages."""
-        from stages.models import Stage
-        from tests.factories import PipelineFactory
+        """The report scenario's pipeline: no evidence gates, since it wins deals from early stages."""
+        from tests.reports.scenario import scenario_pipeline
 
-        return PipelineFactory(
-            name="Main pipeline",
-            stages=[
-                {"name": "New", "probability": 10},
-                {"name": "Sample", "probability": 50},
-                {"name": "Quote", "probability": 70},
-                {"name": "Won", "probability": 100, "kind": Stage.Kind.WON},
-                {"name": "Lost", "probability": 0, "kind": Stage.Kind.LOST},
-            ],
-        )
+        return scenario_pipeline()
 
     @pytest.mark.parametrize("viewer", ["rep", "other_rep", "manager", "outsider_manager", "admin"])
     def test_it_shows_the_incentive_reports_totals_for_the_month(self, request, report_scenario, viewer):

@@ -49,6 +49,25 @@ NOW = datetime.datetime(2026, 4, 10, 12, 0, tzinfo=SHANGHAI)
 MARCH = (datetime.date(2026, 3, 1), datetime.date(2026, 3, 31))
 
 
+def scenario_pipeline():
+    """The pipeline the scenario runs in: the shared fixture's stages without their evidence
+    gates, since the story wins deals from early stages (exit criteria are proven in
+    tests/opportunities/test_services_stages.py)."""
+    from stages.models import Stage
+    from tests.factories import PipelineFactory
+
+    return PipelineFactory(
+        name="Main pipeline",
+        stages=[
+            {"name": "New", "probability": 10},
+            {"name": "Sample", "probability": 50},
+            {"name": "Quote", "probability": 70},
+            {"name": "Won", "probability": 100, "kind": Stage.Kind.WON},
+            {"name": "Lost", "probability": 0, "kind": Stage.Kind.LOST},
+        ],
+    )
+
+
 def at(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime.datetime:
     return datetime.datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI)
 
