@@ -75,23 +75,18 @@ class BranchedRows:
     def __getitem__(self, window: slice) -> list:
         offset, limit = window.start or 0, window.stop - (window.start or 0)
         names = [name for name, _descending, _nulls_last in self.order if name != "pk"]
-        parts, params = [], []
-        for position, branch in enumerate(self.branches):
-            ids = branch.order_by(*self.queryset.query.order_by).values_list("pk", *names)[: offset + limit]
-            try:
-                sql, branch_params = ids.query.sql_with_params()
-            except EmptyResultSet:
-                continue
-            parts.append(f"SELECT * FROM ({sql}) branch_{position}")  # noqa: S608 (ORM SQL)
-            params.extend(branch_params)
-        if not parts or limit <= 0:
+        merged, params = union_all_sql(
+            branch.order_by(*self.queryset.query.order_by).values_list("pk", *names)[: offset + limit]
+            for branch in self.branches
+        )
+        if merged is None or limit <= 0:
             return []
         order = []
         for name, descending, nulls_last in self.order:
             column = 1 if name == "pk" else names.index(name) + 2
             order.append(f"{column} {'DESC' if descending else 'ASC'}{' NULLS LAST' if nulls_last else ''}")
         sql = (
-            f"SELECT * FROM ({' UNION ALL '.join(parts)}) merged ORDER BY {', '.join(order) or '1'} LIMIT %s OFFSET %s"  # noqa: S608
+            f"SELECT * FROM ({merged}) merged ORDER BY {', '.join(order) or '1'} LIMIT %s OFFSET %s"  # noqa: S608
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, limit, offset])
