@@ -15,7 +15,7 @@ LIST = reverse("opportunities:list")
 
 
 def titles(response) -> list[str]:
-    return [deal.title for deal in response.context["page"].object_list]
+    return [deal["title"] for deal in response.context["page"].object_list]
 
 
 @pytest.fixture
