@@ -36,21 +36,29 @@ def _url_for_pk(name: str) -> Callable[[int], str] | None:
     return lambda pk: f"{prefix}{pk}{suffix}"
 
 
-def opportunity_list_headers(columns: Iterable[Column], *, query: QueryDict, sort: str) -> list[dict]:
-    """Per column: ``query``, the link that sorts on it (ascending, or descending when it is
-    sorted ascending already; back to the first page; filters kept) as ``{% querystring %}``
-    writes it, and ``order``, "ascending", "descending" or "" for the current sort."""
+def opportunity_list_headers(columns: Iterable[Column], *, query: QueryDict, sort: str, list_url: str) -> SafeString:
+    """The ``<th>`` of each column; a sortable one links to the list sorted on it (ascending, or
+    descending when it is sorted ascending already; back to the first page; filters kept, as
+    ``{% querystring %}`` writes them), and the current sort is marked with its direction."""
+    e = escape_text
     params = query.copy()
     params.pop("page", None)
-    headers = []
+    cells = []
     for column in columns:
-        header = {"column": column, "query": "", "order": ""}
-        if column.sort:
-            header["order"] = {column.sort: "ascending", f"-{column.sort}": "descending"}.get(sort, "")
-            params["sort"] = f"-{column.sort}" if sort == column.sort else column.sort
-            header["query"] = f"?{params.urlencode()}"
-        headers.append(header)
-    return headers
+        numeric = ' class="num"' if column.numeric else ""
+        if not column.sort:
+            cells.append(f'\n      <th{numeric} scope="col">{e(column.label)}</th>\n    ')
+            continue
+        order = {column.sort: "ascending", f"-{column.sort}": "descending"}.get(sort, "")
+        params["sort"] = f"-{column.sort}" if sort == column.sort else column.sort
+        link = e(f"?{params.urlencode()}")
+        marked = f' class="sorted" aria-sort="{order}"' if order else ""
+        arrow = {"ascending": " ↑", "descending": " ↓"}.get(order, "")
+        cells.append(
+            f'\n      <th{numeric} scope="col">\n        <a href="{link}" hx-get="{e(list_url)}{link}"{marked}>'
+            f"{e(column.label)}{arrow}</a>\n      </th>\n    "
+        )
+    return mark_safe("".join(cells))  # noqa: S308 (every value above is escaped)
 
 
 def opportunity_list_rows(deals: Iterable[dict], *, selectable: bool, today: date) -> list[SafeString]:
@@ -67,7 +75,7 @@ def opportunity_list_rows(deals: Iterable[dict], *, selectable: bool, today: dat
     dash = '<span class="muted">—</span>'
     rows = []
     for deal in deals:
-        pk = localize(deal["pk"])
+        pk = str(deal["pk"])  # an id, not a number to read: never grouped
         title = e(deal["title"])
         status = e(deal["status"])
         is_open = deal["status"] == Opportunity.Status.OPEN

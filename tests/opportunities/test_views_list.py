@@ -214,6 +214,21 @@ def test_it_sorts_empty_values_last_both_ways(client_as, manager, make_deal):
     assert titles(client.get(LIST, {"sort": "-amount"}))[-1] == "No amount"
 
 
+def test_its_column_heads_sort_both_ways_and_keep_the_filters(client_as, manager, deals):
+    body = client_as(manager).get(LIST, {"q": "a", "sort": "amount", "page": "1"}).content.decode()
+    # Sorted ascending on the amount: its head is marked so and links to the descending sort;
+    # another sortable head links to its ascending sort; both keep the search, leave the page.
+    assert (
+        '<th class="num" scope="col">\n        <a href="?q=a&amp;sort=-amount" '
+        f'hx-get="{LIST}?q=a&amp;sort=-amount" class="sorted" aria-sort="ascending">Amount (CNY) ↑</a>\n      </th>'
+    ) in body
+    assert f'<a href="?q=a&amp;sort=title" hx-get="{LIST}?q=a&amp;sort=title">Title</a>' in body
+    descending = client_as(manager).get(LIST, {"sort": "-amount"}).content.decode()
+    assert 'href="?sort=amount"' in descending and 'aria-sort="descending">Amount (CNY) ↓</a>' in descending
+    # A column that does not sort is a plain head.
+    assert '<th scope="col">Flags</th>' in body
+
+
 def test_it_keeps_filters_search_and_sort_in_the_page_links(client_as, manager, make_deal):
     for number in range(30):
         make_deal(title=f"Deal {number:02}")
