@@ -1,7 +1,9 @@
 """The authentication backend: Django's, loading the signed-in user with their role."""
 
+import functools
+
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 
 from teams.models import Team, User
 from teams.visibility import user_team_scope_annotations, user_team_scope_loaded
@@ -14,15 +16,22 @@ class UserBackend(ModelBackend):
     manager's pages, and the deals are scoped, without a query of their own on every page."""
 
     def get_user(self, user_id):
-        scope = user_team_scope_annotations()
-        users = User._default_manager.annotate(**scope)
-        if not scope:
-            users = users.annotate(manages_teams=Exists(Team.managers.through.objects.filter(user_id=OuterRef("pk"))))
         try:
-            user = users.get(pk=user_id)
+            user = _users().get(pk=user_id)
         except User.DoesNotExist:
             return None
-        if scope:
+        if hasattr(user, "managed_team_ids"):
             user.manages_teams = bool(user.managed_team_ids)
             user_team_scope_loaded(user)
         return user if self.user_can_authenticate(user) else None
+
+
+@functools.cache
+def _users() -> QuerySet[User]:
+    """The users as ``get_user`` reads them, built once per process (resolving the annotations
+    costs more than the query): ``get()`` works on a copy, so this one is never evaluated."""
+    scope = user_team_scope_annotations()
+    users = User._default_manager.annotate(**scope)
+    if not scope:
+        users = users.annotate(manages_teams=Exists(Team.managers.through.objects.filter(user_id=OuterRef("pk"))))
+    return users
