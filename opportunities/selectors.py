@@ -37,7 +37,7 @@ def opportunity_rows(queryset: QuerySet[Opportunity] | None = None) -> QuerySet[
     from stages.models import Pipeline
 
     def name_of(model, column: str) -> Subquery:
-        return Subquery(model.objects.filter(pk=OuterRef(column)).values("name"))
+        return Subquery(model.objects.filter(pk=OuterRef(column)).order_by().values("name"))  # one row: no sort
 
     if queryset is None:
         return _all_rows().all()  # a copy: the one built below is never evaluated

@@ -120,7 +120,7 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def get_queryset(self):
         if self.action == "retrieve":  # read as the list reads its rows: four joins, not eight
-            return opportunity_rows(Opportunity.objects.visible_to(self.request.user))
+            return opportunity_rows().visible_to(self.request.user)
         return opportunities_visible_to(user=self.request.user)
 
     def filter_queryset(self, queryset):
