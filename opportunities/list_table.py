@@ -20,7 +20,7 @@ from crm.escaping import escape_text
 from crm.templatetags.jihui import money
 from opportunities.exports import Column
 from opportunities.models import Opportunity
-from opportunities.selectors import is_stale
+from opportunities.selectors import row_is_stale, row_owner_name
 
 _PK = 2147483647  # a pk that appears nowhere else in a URL
 _CELL = "\n      "  # the template's indentation, kept
@@ -82,15 +82,11 @@ def opportunity_list_rows(deals: Iterable[dict], *, selectable: bool, today: dat
         link = f'<a href="{e(detail_url(deal["pk"]))}">{title}</a>' if detail_url else f"<strong>{title}</strong>"
         flags = (
             (overdue if is_open and deal["expected_close_date"] < today else "")
-            + (stale if _is_stale(deal, today) else "")
+            + (stale if row_is_stale(deal, today=today) else "")
             + (pool if not deal["owner_id"] and is_open else "")
         )
         last_activity = deal["last_activity_at"] and f"{timezone.localtime(deal['last_activity_at']):%Y-%m-%d %H:%M}"
-        owner = (
-            (f"{deal['owner__first_name']} {deal['owner__last_name']}".strip() or deal["owner__username"])
-            if deal["owner_id"]
-            else None
-        )
+        owner = row_owner_name(deal)
         amount = deal["amount"]
         cells = [
             f'<td class="title-cell wrap">{link}</td>',
@@ -120,14 +116,3 @@ def opportunity_list_rows(deals: Iterable[dict], *, selectable: bool, today: dat
         # Every value is escaped, or HTML of ours.
         rows.append(mark_safe(f'<tr data-id="{pk}">{_CELL}{_CELL.join(cells)}\n    </tr>'))  # noqa: S308
     return rows
-
-
-def _is_stale(deal: dict, today: date) -> bool:
-    return is_stale(
-        status=deal["status"],
-        stage_kind=deal["stage__kind"],
-        rotting_days=deal["stage__rotting_days"],
-        last_activity_at=deal["last_activity_at"],
-        stage_entered_at=deal["stage_entered_at"],
-        today=today,
-    )

@@ -56,24 +56,22 @@ def _all_rows() -> QuerySet[Opportunity]:
     return opportunity_rows(Opportunity.objects.all())
 
 
+# The ``values()`` names a row needs for row_is_stale and row_owner_name.
+ROW_STALE_FIELDS = ("status", "stage__kind", "stage__rotting_days", "last_activity_at", "stage_entered_at")
+ROW_OWNER_FIELDS = ("owner_id", "owner__username", "owner__first_name", "owner__last_name")
+
+
 # What a row of the list page shows (opportunities/list_table.py), as ``values()`` names.
 LIST_ROW_FIELDS = (
     "pk",
     "title",
-    "status",
     "customer_id",
     "customer__name",
     "contact_id",
     "contact__name",
-    "owner_id",
-    "owner__username",
-    "owner__first_name",
-    "owner__last_name",
+    *ROW_OWNER_FIELDS,
     "stage__name",
-    "stage__kind",
-    "stage__rotting_days",
-    "stage_entered_at",
-    "last_activity_at",
+    *ROW_STALE_FIELDS,
     "amount_base",
     "expected_close_date",
     "probability",
@@ -226,13 +224,34 @@ def opportunity_is_stale(*, opportunity: Opportunity, today=None) -> bool:
 
 
 def is_stale(*, status, stage_kind, rotting_days, last_activity_at, stage_entered_at, today=None) -> bool:
-    """``opportunity_is_stale`` on a row's values (the list page reads ``values()`` rows)."""
+    """``opportunity_is_stale`` on a deal's values."""
     from crm.dates import company_today
 
     if status != Opportunity.Status.OPEN or rotting_days is None or stage_kind != Stage.Kind.OPEN:
         return False
     idle_since = max(filter(None, (last_activity_at, stage_entered_at)))
     return idle_since < _stale_threshold(rotting_days=rotting_days, today=today or company_today())
+
+
+def row_is_stale(row: dict, *, today) -> bool:
+    """``opportunity_is_stale`` for a ``values()`` row of ``opportunity_rows`` (the list page's,
+    the API's)."""
+    return is_stale(
+        status=row["status"],
+        stage_kind=row["stage__kind"],
+        rotting_days=row["stage__rotting_days"],
+        last_activity_at=row["last_activity_at"],
+        stage_entered_at=row["stage_entered_at"],
+        today=today,
+    )
+
+
+def row_owner_name(row: dict) -> str | None:
+    """The owner's full name, else their user name (``User.get_full_name``), of a ``values()``
+    row; None for the unassigned pool."""
+    if not row["owner_id"]:
+        return None
+    return f"{row['owner__first_name']} {row['owner__last_name']}".strip() or row["owner__username"]
 
 
 # --- activities and the timeline ----------------------------------------------------------

@@ -35,6 +35,7 @@ from opportunities.api.serializers import (
     ReassignSerializer,
     ReopenSerializer,
     TimelineEventSerializer,
+    opportunity_api_values,
     opportunity_representation,
 )
 from opportunities.filtersets import (
@@ -49,7 +50,6 @@ from opportunities.selectors import (
     attachments_visible_to,
     opportunities_visible_to,
     opportunity_activities,
-    opportunity_rows,
 )
 from opportunities.selectors_timeline import opportunity_timeline
 from opportunities.services import (
@@ -119,8 +119,8 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     ordering = ["-created_at"]
 
     def get_queryset(self):
-        if self.action == "retrieve":  # read as the list reads its rows: four joins, not eight
-            return opportunity_rows().visible_to(self.request.user)
+        if self.action == "retrieve":  # read as the list reads its rows: four joins, no model instances
+            return opportunity_api_values().visible_to(self.request.user)
         return opportunities_visible_to(user=self.request.user)
 
     def filter_queryset(self, queryset):
@@ -141,13 +141,13 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def paginate_queryset(self, queryset):
         """Pages (and the count) read branch by branch of the visibility rule, each narrowed by
         the same filters, search and order (``BranchedRows``): the list's way at scale. The
-        page's rows are read by id as the list page reads them (``opportunity_rows``)."""
+        page's rows are read by id as ``values()`` rows (``opportunity_api_values``)."""
         if self.paginator is None:
             return None
         branches = [
             self.filter_queryset(branch) for branch in Opportunity.objects.visible_to_by_branch(self.request.user)
         ]
-        rows = BranchedRows(order_by=queryset.query.order_by, branches=branches, read=opportunity_rows())
+        rows = BranchedRows(order_by=queryset.query.order_by, branches=branches, read=opportunity_api_values())
         return self.paginator.paginate_queryset(rows, self.request, view=self)
 
     def _input(self, serializer_class, **kwargs) -> dict:

@@ -374,6 +374,33 @@ def test_it_retrieves_what_the_serializer_answers(api_as, manager, make_deal, cu
         assert response.content == api_as(manager).get(detail(row.pk), {"ordering": "id"}).content
 
 
+def test_it_lists_what_the_serializer_answers(api_as, manager, make_deal, customer, lost_reason, rep, stages):
+    """The list writes its rows from ``values()`` (opportunity_representation), not through
+    OpportunitySerializer: the same JSON for every kind of row — open, owned, stale, lost in the
+    pool with a contact and a lost reason, won in USD."""
+    from opportunities.api.serializers import OpportunitySerializer
+    from opportunities.selectors import opportunities_visible_to
+
+    stages["New"].rotting_days = 3
+    stages["New"].save()
+    month_ago = timezone.now() - datetime.timedelta(days=30)
+    make_deal(owner=rep, stage=stages["New"], last_activity_at=month_ago, stage_entered_at=month_ago)
+    make_deal(
+        owner=None,
+        contact=ContactFactory(customer=customer),
+        status=Opportunity.Status.LOST,
+        lost_reason=lost_reason,
+        closed_at=timezone.now(),
+        amount="1234.50",
+        currency="USD",
+    )
+    make_deal(owner=rep, status=Opportunity.Status.WON, closed_at=timezone.now(), amount="99.99", currency="USD")
+    results = api_as(manager).get(LIST, {"ordering": "id"}).json()["results"]
+    expected = OpportunitySerializer(opportunities_visible_to(user=manager).order_by("id"), many=True).data
+    assert results == [dict(row) for row in expected]
+    assert [row["is_stale"] for row in results] == [True, False, False]
+
+
 @pytest.mark.parametrize("who", ["other_rep", "outsider_manager", "outsider_rep"])
 def test_it_answers_404_for_someone_elses_deal(api_as, deal, who, request):
     response = api_as(request.getfixturevalue(who)).get(detail(deal.pk))
