@@ -37,7 +37,10 @@ def _stages() -> dict[int, dict]:
 def _stale_among_open(stages: dict[int, dict], *, today: datetime.date) -> Q:
     """``opportunity_stale_q`` without its ``status = open`` term (for rows read as open deals),
     the stages of each idle limit written as their ids: the same rule with no join to the stages,
-    so it is evaluated on the open-deal indexes alone."""
+    so it is evaluated on the open-deal indexes alone. On rows annotated with ``idle_since``
+    (``idle_since_expression``): idle since before the threshold is the rule's "stage entered and
+    last activity (if any) both before it", in two terms per idle limit instead of four, which
+    Django builds and compiles in half the time, for each branch's figures and stale list."""
     days_in_use = sorted(
         {stage["rotting_days"] for stage in stages.values() if stage["kind"] == Stage.Kind.OPEN} - {None}
     )
@@ -45,9 +48,7 @@ def _stale_among_open(stages: dict[int, dict], *, today: datetime.date) -> Q:
     for days in days_in_use:
         threshold = _stale_threshold(rotting_days=days, today=today)
         ids = sorted(pk for pk, stage in stages.items() if stage["rotting_days"] == days)
-        condition |= Q(stage_id__in=ids, stage_entered_at__lt=threshold) & (
-            Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=threshold)
-        )
+        condition |= Q(stage_id__in=ids, idle_since__lt=threshold)
     return condition
 
 
@@ -70,11 +71,19 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
         status=Opportunity.Status.EXPIRED,
         closed_at__gte=_company_midnight(today - datetime.timedelta(days=DASHBOARD_EXPIRED_DAYS)),
     )
-    # Each branch's open and recently expired deals, built once for the figures and the lists.
-    branch_deals = [
-        {"open": branch.filter(status=Opportunity.Status.OPEN), "expired": branch.filter(expired_q)}
-        for branch in branches
-    ]
+    # Each branch's open and recently expired deals, built once for the figures and the lists;
+    # the open ones also with when they last showed life, for the stale figure and list.
+    idle_since = idle_since_expression()
+    branch_deals = []
+    for branch in branches:
+        open_deals = branch.filter(status=Opportunity.Status.OPEN)
+        branch_deals.append(
+            {
+                "open": open_deals,
+                "open_idle": open_deals.annotate(idle_since=idle_since),
+                "expired": branch.filter(expired_q),
+            }
+        )
     nothing = Value(0, output_field=BigIntegerField())
     open_figures = {
         "open": Count("*"),
@@ -98,7 +107,7 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
             part
             for deals in branch_deals
             for part in (
-                deals["open"].order_by().values("stage_id").annotate(**open_figures),
+                deals["open_idle"].order_by().values("stage_id").annotate(**open_figures),
                 deals["expired"].order_by().annotate(no_stage=no_stage).values("no_stage").annotate(**expired_figures),
             )
         ],
@@ -121,7 +130,7 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
                 "closing": ("open", closing, ("expected_close_date", "pk"), _by_close_date),
                 "overdue": ("open", overdue, ("expected_close_date", "pk"), _by_close_date),
                 "expired": ("expired", None, ("-closed_at", "-pk"), _by_closed_at_desc),
-                "stale": ("open", stale, ("idle_since", "pk"), _by_idle_since),
+                "stale": ("open_idle", stale, ("idle_since", "pk"), _by_idle_since),
             },
             stages=stages,
             list_size=list_size,
@@ -207,16 +216,14 @@ class DashboardDeal:
 
 
 def _short_lists(*, branch_deals: list[dict], lists: dict, stages: dict[int, dict], list_size: int) -> dict:
-    """The first ``list_size`` deals of each list (name → the deals it is of, open or expired;
+    """The first ``list_size`` deals of each list (name → which of a branch's deals it is of;
     condition; order; sort key), as ``DashboardDeal``: the first ids of each list branch by
     branch of the visibility rule (each in the list's order on an index of its own: an OR of
     the branches made PostgreSQL walk every open deal for the stale list), joined to what the
     lists show, in one query; merged here."""
-    idle_since = idle_since_expression()
 
     def first_rows(deals: QuerySet, condition: Q | None, order: tuple) -> QuerySet:
-        rows = deals if condition is None else deals.filter(condition)
-        return (rows.annotate(idle_since=idle_since) if "idle_since" in order else rows).order_by(*order)
+        return (deals if condition is None else deals.filter(condition)).order_by(*order)
 
     found = _first_rows(
         {

@@ -239,3 +239,32 @@ def test_it_counts_the_recently_expired_deals_from_their_index_alone(client_as, 
         plan = "\n".join(line for (line,) in cursor.fetchall())
     assert "Index Only Scan using opp_expired_" in plan
     assert "Index Scan using opp_expired_" not in plan
+
+
+def test_it_counts_and_lists_as_stale_what_the_stale_rule_says(make_deal, rep, stages, today):
+    """The dashboard writes the stale rule on the open-deal indexes' columns (idle since, stage
+    ids); it must agree with ``opportunity_stale_q``, deal for deal: idle since the later of the
+    last activity and the stage entry, against each stage's own limit."""
+    from opportunities.selectors import opportunity_stale_q
+    from opportunities.selectors_dashboard import opportunity_dashboard
+
+    stages["New"].rotting_days = 5
+    stages["New"].save()
+    stages["Quote"].rotting_days = 30
+    stages["Quote"].save()
+    now = timezone.now()
+    days = datetime.timedelta(days=1)
+    for stage, entered, activity in [
+        ("New", now - 20 * days, None),  # stale
+        ("New", now - 20 * days, now - 1 * days),  # touched since: fresh
+        ("New", now - 1 * days, now - 20 * days),  # moved since: fresh
+        ("New", now - 20 * days, now - 10 * days),  # stale
+        ("Quote", now - 20 * days, None),  # within its stage's longer limit
+        ("Quote", now - 40 * days, now - 35 * days),  # stale
+        ("Sample", now - 400 * days, None),  # no limit
+    ]:
+        make_deal(owner=rep, stage=stages[stage], stage_entered_at=entered, last_activity_at=activity)
+    dashboard = opportunity_dashboard(user=rep)
+    stale = Opportunity.objects.filter(opportunity_stale_q(today=today))
+    assert dashboard["kpis"]["stale"] == stale.count() == 3
+    assert {deal.pk for deal in dashboard["stale"]} == set(stale.values_list("pk", flat=True))
