@@ -73,6 +73,49 @@ SORT_KEYS = {
 }
 
 
+def page_chrome(who: dict):
+    """What every HTML page shows around its content: the signed-in user's name in the top bar
+    and the count of their unread notifications on the bell."""
+    params = {"user": who["id"]}
+    return [
+        ("SELECT username, first_name, last_name FROM teams_user WHERE id = %(user)s", params),
+        (
+            "SELECT count(*) FROM notifications_notification WHERE user_id = %(user)s AND read_at IS NULL",
+            params,
+        ),
+    ]
+
+
+def list_filters(who: dict):
+    """The choices the list page's filter bar shows: the stages under their pipelines, the lead
+    sources, the user's teams, and for a manager the people of their teams (the owner filter and
+    the bulk form's reps)."""
+    params = {"user": who["id"], "managed": tuple(who["managed"]) or (0,)}
+    statements = [
+        (
+            "SELECT s.id, s.name, p.id, p.name FROM stages_stage s JOIN stages_pipeline p ON p.id = s.pipeline_id "
+            'ORDER BY p."order", p.name, s."order", s.id',
+            params,
+        ),
+        ("SELECT id, name FROM sources_leadsource ORDER BY is_active DESC, name", params),
+        (
+            "SELECT id, name FROM teams_team WHERE id IN (SELECT team_id FROM teams_team_members WHERE user_id = %(user)s "
+            "UNION SELECT team_id FROM teams_team_managers WHERE user_id = %(user)s) ORDER BY name",
+            params,
+        ),
+    ]
+    if who["managed"]:
+        statements.append(
+            (
+                "SELECT id, username, first_name, last_name, is_active FROM teams_user WHERE id IN "
+                "(SELECT user_id FROM teams_team_members WHERE team_id IN %(managed)s) "
+                "ORDER BY is_active DESC, first_name, username",
+                params,
+            )
+        )
+    return statements
+
+
 def opportunity_list(who: dict, *, stage=None, search=None, sort="-created", page=1, per_page=50, count_limit=None):
     """One page of the list and its count, branch by branch: each branch's first rows in the
     sort order on its own index, merged; the count summed over the branches (stopping at

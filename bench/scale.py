@@ -170,7 +170,11 @@ def page_cases(ctx: dict) -> list[dict]:
                     "role": role,
                     "url": f"/opportunities/{query}",
                     # The page counts no further than its bound ("10,000+"); the API counts exactly.
-                    "floor": floors.opportunity_list(who, count_limit=LIST_COUNT_BOUND + 1, **options),
+                    "floor": [
+                        *floors.opportunity_list(who, count_limit=LIST_COUNT_BOUND + 1, **options),
+                        *floors.list_filters(who),
+                        *floors.page_chrome(who),
+                    ],
                 }
             )
         cases.append(
@@ -178,7 +182,7 @@ def page_cases(ctx: dict) -> list[dict]:
                 "name": "board (biggest pipeline)",
                 "role": role,
                 "url": f"/opportunities/board/?pipeline={ctx['pipeline']}",
-                "floor": floors.board(who, pipeline=ctx["pipeline"]),
+                "floor": [*floors.board(who, pipeline=ctx["pipeline"]), *floors.page_chrome(who)],
             }
         )
         cases.append(
@@ -186,7 +190,10 @@ def page_cases(ctx: dict) -> list[dict]:
                 "name": "dashboard",
                 "role": role,
                 "url": "/",
-                "floor": floors.dashboard(who, today=today, month_start_at=month_start, expired_since=expired_since),
+                "floor": [
+                    *floors.dashboard(who, today=today, month_start_at=month_start, expired_since=expired_since),
+                    *floors.page_chrome(who),
+                ],
             }
         )
         cases.append(
@@ -206,7 +213,7 @@ def page_cases(ctx: dict) -> list[dict]:
             "name": "opportunity page (200 events)",
             "role": "rep",
             "url": f"/opportunities/{ctx['deal']}/",
-            "floor": floors.opportunity_detail(rep, deal=ctx["deal"]),
+            "floor": [*floors.opportunity_detail(rep, deal=ctx["deal"]), *floors.page_chrome(rep)],
         }
     )
     cases.append(

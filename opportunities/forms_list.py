@@ -43,20 +43,20 @@ def opportunity_filter_form(
     sees (``teams_visible_to``, by name)."""
     form = filterset.form
     any_choice = [("", _("Any"))]
-    stages = Stage.objects.select_related("pipeline").order_by("pipeline__order", "pipeline__name", "order", "pk")
+    stages = Stage.objects.order_by("pipeline__order", "pipeline__name", "order", "pk").values_list(
+        "pk", "name", "pipeline_id", "pipeline__name"
+    )
     by_pipeline: dict[str, list] = {}
-    pipelines = []
-    for stage in stages:
-        if stage.pipeline_id not in {pk for pk, _name in pipelines}:
-            pipelines.append((stage.pipeline_id, stage.pipeline.name))
-        by_pipeline.setdefault(stage.pipeline.name, []).append((stage.pk, stage.name))
+    pipelines = {}
+    for pk, name, pipeline_id, pipeline_name in stages:
+        pipelines.setdefault(pipeline_id, pipeline_name)
+        by_pipeline.setdefault(pipeline_name, []).append((pk, name))
     choices = {
-        "pipeline": any_choice + pipelines,
+        "pipeline": any_choice + list(pipelines.items()),
         "stage": any_choice + list(by_pipeline.items()),
         "team": any_choice
         + [(team.pk, team.name) for team in (teams_visible_to(user=user).order_by("name") if teams is None else teams)],
-        "source": any_choice
-        + [(source.pk, source.name) for source in LeadSource.objects.order_by("-is_active", "name")],
+        "source": any_choice + list(LeadSource.objects.order_by("-is_active", "name").values_list("pk", "name")),
         "status": any_choice + list(Opportunity.Status.choices),
         "unassigned": [("", _("Anyone")), ("true", _("Unassigned pool")), ("false", _("Has an owner"))],
         "stale": YES_NO_ANY,

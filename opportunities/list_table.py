@@ -17,10 +17,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from crm.escaping import escape_text
-from crm.templatetags.jihui import money, person
+from crm.templatetags.jihui import money
 from opportunities.exports import Column
 from opportunities.models import Opportunity
-from opportunities.selectors import opportunity_is_stale
+from opportunities.selectors import is_stale
 
 _PK = 2147483647  # a pk that appears nowhere else in a URL
 _CELL = "\n      "  # the template's indentation, kept
@@ -36,25 +36,33 @@ def _url_for_pk(name: str) -> Callable[[int], str] | None:
     return lambda pk: f"{prefix}{pk}{suffix}"
 
 
-def opportunity_list_headers(columns: Iterable[Column], *, query: QueryDict, sort: str) -> list[dict]:
-    """Per column: ``query``, the link that sorts on it (ascending, or descending when it is
-    sorted ascending already; back to the first page; filters kept) as ``{% querystring %}``
-    writes it, and ``order``, "ascending", "descending" or "" for the current sort."""
+def opportunity_list_headers(columns: Iterable[Column], *, query: QueryDict, sort: str, list_url: str) -> SafeString:
+    """The ``<th>`` of each column; a sortable one links to the list sorted on it (ascending, or
+    descending when it is sorted ascending already; back to the first page; filters kept, as
+    ``{% querystring %}`` writes them), and the current sort is marked with its direction."""
+    e = escape_text
     params = query.copy()
     params.pop("page", None)
-    headers = []
+    cells = []
     for column in columns:
-        header = {"column": column, "query": "", "order": ""}
-        if column.sort:
-            header["order"] = {column.sort: "ascending", f"-{column.sort}": "descending"}.get(sort, "")
-            params["sort"] = f"-{column.sort}" if sort == column.sort else column.sort
-            header["query"] = f"?{params.urlencode()}"
-        headers.append(header)
-    return headers
+        numeric = ' class="num"' if column.numeric else ""
+        if not column.sort:
+            cells.append(f'\n      <th{numeric} scope="col">{e(column.label)}</th>\n    ')
+            continue
+        order = {column.sort: "ascending", f"-{column.sort}": "descending"}.get(sort, "")
+        params["sort"] = f"-{column.sort}" if sort == column.sort else column.sort
+        link = e(f"?{params.urlencode()}")
+        marked = f' class="sorted" aria-sort="{order}"' if order else ""
+        arrow = {"ascending": " ↑", "descending": " ↓"}.get(order, "")
+        cells.append(
+            f'\n      <th{numeric} scope="col">\n        <a href="{link}" hx-get="{e(list_url)}{link}"{marked}>'
+            f"{e(column.label)}{arrow}</a>\n      </th>\n    "
+        )
+    return mark_safe("".join(cells))  # noqa: S308 (every value above is escaped)
 
 
-def opportunity_list_rows(deals: Iterable[Opportunity], *, selectable: bool, today: date) -> list[SafeString]:
-    """One ``<tr>`` per deal, read by ``opportunity_rows`` (relations and names with it);
+def opportunity_list_rows(deals: Iterable[dict], *, selectable: bool, today: date) -> list[SafeString]:
+    """One ``<tr>`` per deal, read by ``opportunity_list_values`` (``LIST_ROW_FIELDS``);
     ``selectable`` adds the bulk form's checkbox. Overdue and stale as of ``today``."""
     e = escape_text
     detail_url = _url_for_pk("opportunities:detail")
@@ -67,34 +75,41 @@ def opportunity_list_rows(deals: Iterable[Opportunity], *, selectable: bool, tod
     dash = '<span class="muted">—</span>'
     rows = []
     for deal in deals:
-        pk = localize(deal.pk)
-        title = e(deal.title)
-        status = e(deal.status)
-        link = f'<a href="{e(detail_url(deal.pk))}">{title}</a>' if detail_url else f"<strong>{title}</strong>"
+        pk = str(deal["pk"])  # an id, not a number to read: never grouped
+        title = e(deal["title"])
+        status = e(deal["status"])
+        is_open = deal["status"] == Opportunity.Status.OPEN
+        link = f'<a href="{e(detail_url(deal["pk"]))}">{title}</a>' if detail_url else f"<strong>{title}</strong>"
         flags = (
-            (overdue if deal.status == Opportunity.Status.OPEN and deal.expected_close_date < today else "")
-            + (stale if opportunity_is_stale(opportunity=deal, today=today) else "")
-            + (pool if not deal.owner_id and deal.status == Opportunity.Status.OPEN else "")
+            (overdue if is_open and deal["expected_close_date"] < today else "")
+            + (stale if _is_stale(deal, today) else "")
+            + (pool if not deal["owner_id"] and is_open else "")
         )
-        last_activity = f"{timezone.localtime(deal.last_activity_at):%Y-%m-%d %H:%M}" if deal.last_activity_at else None
+        last_activity = deal["last_activity_at"] and f"{timezone.localtime(deal['last_activity_at']):%Y-%m-%d %H:%M}"
+        owner = (
+            (f"{deal['owner__first_name']} {deal['owner__last_name']}".strip() or deal["owner__username"])
+            if deal["owner_id"]
+            else None
+        )
+        amount = deal["amount"]
         cells = [
             f'<td class="title-cell wrap">{link}</td>',
-            f'<td class="wrap"><a href="{e(customer_url(deal.customer_id))}">{e(deal.customer.name)}</a></td>',
-            f"<td>{e(deal.stage.name)}</td>",
-            f'<td><span class="badge status-{status}">{statuses.get(deal.status, status)}</span></td>',
+            f'<td class="wrap"><a href="{e(customer_url(deal["customer_id"]))}">{e(deal["customer__name"])}</a></td>',
+            f"<td>{e(deal['stage__name'])}</td>",
+            f'<td><span class="badge status-{status}">{statuses.get(deal["status"], status)}</span></td>',
             f"<td>{flags}</td>",
-            f"<td>{e(person(deal.owner)) if deal.owner_id else dash}</td>",
-            f'<td class="num">{e(money(deal.amount_base))}</td>',
-            f"<td>{deal.expected_close_date.isoformat() if deal.expected_close_date else '—'}</td>",
-            f'<td class="num">{e(localize(deal.probability))}%</td>',
-            f'<td class="num">{e(localize(deal.difficulty))}</td>',
+            f"<td>{e(owner) if owner else dash}</td>",
+            f'<td class="num">{e(money(deal["amount_base"]))}</td>',
+            f"<td>{deal['expected_close_date'].isoformat() if deal['expected_close_date'] else '—'}</td>",
+            f'<td class="num">{e(localize(deal["probability"]))}%</td>',
+            f'<td class="num">{e(localize(deal["difficulty"]))}</td>',
             f"<td>{e(last_activity) if last_activity else dash}</td>",
-            f'<td class="num">{floatformat(deal.amount, "2g") if deal.amount is not None else "—"}</td>',
-            f"<td>{e(deal.currency)}</td>",
-            f"<td>{e((deal.contact.name if deal.contact_id else '') or '—')}</td>",
-            f"<td>{e(deal.pipeline_name)}</td>",
-            f"<td>{e(deal.team_name)}</td>",
-            f"<td>{e(deal.source_name)}</td>",
+            f'<td class="num">{floatformat(amount, "2g") if amount is not None else "—"}</td>',
+            f"<td>{e(deal['currency'])}</td>",
+            f"<td>{e((deal['contact__name'] if deal['contact_id'] else '') or '—')}</td>",
+            f"<td>{e(deal['pipeline_name'])}</td>",
+            f"<td>{e(deal['team_name'])}</td>",
+            f"<td>{e(deal['source_name'])}</td>",
         ]
         if selectable:
             cells.insert(
@@ -105,3 +120,14 @@ def opportunity_list_rows(deals: Iterable[Opportunity], *, selectable: bool, tod
         # Every value is escaped, or HTML of ours.
         rows.append(mark_safe(f'<tr data-id="{pk}">{_CELL}{_CELL.join(cells)}\n    </tr>'))  # noqa: S308
     return rows
+
+
+def _is_stale(deal: dict, today: date) -> bool:
+    return is_stale(
+        status=deal["status"],
+        stage_kind=deal["stage__kind"],
+        rotting_days=deal["stage__rotting_days"],
+        last_activity_at=deal["last_activity_at"],
+        stage_entered_at=deal["stage_entered_at"],
+        today=today,
+    )

@@ -32,24 +32,24 @@ def union_all_sql(querysets) -> tuple[str | None, list]:
 
 
 class BranchedRows:
-    """The rows of ``queryset`` (in its order, with its relations), read branch by branch for
-    a paginator: ``branches`` are the same rows split by the branches of the visibility rule
+    """Matching rows in the order ``order_by``, read branch by branch for a paginator:
+    ``branches`` are the matching rows split by the branches of the visibility rule
     (``visible_to_by_branch``, narrowed by the same filters), which never share a row.
 
     A page is each branch's first ``offset + limit`` ids in the order (each branch walks an
     index of its own), merged in SQL (UNION ALL, ORDER BY, LIMIT/OFFSET), then those rows read
-    by id from ``read`` (default ``queryset``; the ids are visible rows already): two queries.
-    A count is the sum of the branches' counts: one query. An OR of the branches would make
-    PostgreSQL read and sort every visible row for one page.
+    by id from ``read`` (model instances or ``values()`` rows with their ``pk``; the ids are
+    visible rows already): two queries. A count is the sum of the branches' counts: one query.
+    An OR of the branches would make PostgreSQL read and sort every visible row for one page.
     """
 
     ordered = True
 
-    def __init__(self, *, queryset: QuerySet, branches: list[QuerySet], read: QuerySet | None = None):
-        self.queryset = queryset
+    def __init__(self, *, order_by: list, branches: list[QuerySet], read: QuerySet):
+        self.order_by = list(order_by)
         self.branches = branches
-        self.read = queryset if read is None else read
-        self.order = [_order_term(term) for term in queryset.query.order_by]
+        self.read = read
+        self.order = [_order_term(term) for term in self.order_by]
 
     def count(self) -> int:
         return self.count_up_to(None)
@@ -76,8 +76,7 @@ class BranchedRows:
         offset, limit = window.start or 0, window.stop - (window.start or 0)
         names = [name for name, _descending, _nulls_last in self.order if name != "pk"]
         merged, params = union_all_sql(
-            branch.order_by(*self.queryset.query.order_by).values_list("pk", *names)[: offset + limit]
-            for branch in self.branches
+            branch.order_by(*self.order_by).values_list("pk", *names)[: offset + limit] for branch in self.branches
         )
         if merged is None or limit <= 0:
             return []
@@ -85,13 +84,13 @@ class BranchedRows:
         for name, descending, nulls_last in self.order:
             column = 1 if name == "pk" else names.index(name) + 2
             order.append(f"{column} {'DESC' if descending else 'ASC'}{' NULLS LAST' if nulls_last else ''}")
-        sql = (
-            f"SELECT * FROM ({merged}) merged ORDER BY {', '.join(order) or '1'} LIMIT %s OFFSET %s"  # noqa: S608
-        )
+        sql = f"SELECT * FROM ({merged}) merged ORDER BY {', '.join(order) or '1'} LIMIT %s OFFSET %s"  # noqa: S608
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, limit, offset])
             ids = [row[0] for row in cursor.fetchall()]
-        rows = {row.pk: row for row in self.read.filter(pk__in=ids)} if ids else {}
+        if not ids:
+            return []
+        rows = {(row["pk"] if isinstance(row, dict) else row.pk): row for row in self.read.filter(pk__in=ids)}
         return [rows[pk] for pk in ids if pk in rows]
 
 

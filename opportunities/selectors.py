@@ -1,6 +1,7 @@
 """Reads of opportunities. Every user-dependent read starts from ``visible_to(user)``."""
 
 import datetime
+import functools
 import re
 
 from django.db.models import F, Lookup, Q, QuerySet, Value
@@ -38,13 +39,63 @@ def opportunity_rows(queryset: QuerySet[Opportunity] | None = None) -> QuerySet[
     def name_of(model, column: str) -> Subquery:
         return Subquery(model.objects.filter(pk=OuterRef(column)).values("name"))
 
-    queryset = Opportunity.objects.all() if queryset is None else queryset
+    if queryset is None:
+        return _all_rows().all()  # a copy: the one built below is never evaluated
     return queryset.select_related("customer", "contact", "owner", "stage").annotate(
         pipeline_name=name_of(Pipeline, "pipeline_id"),
         team_name=name_of(Team, "team_id"),
         source_name=name_of(LeadSource, "source_id"),
         lost_reason_name=name_of(LostReason, "lost_reason_id"),
     )
+
+
+@functools.cache
+def _all_rows() -> QuerySet[Opportunity]:
+    """``opportunity_rows()`` of every opportunity, built once per process (resolving its four
+    subqueries costs more than copying it); callers get copies, so it is never evaluated."""
+    return opportunity_rows(Opportunity.objects.all())
+
+
+# What a row of the list page shows (opportunities/list_table.py), as ``values()`` names.
+LIST_ROW_FIELDS = (
+    "pk",
+    "title",
+    "status",
+    "customer_id",
+    "customer__name",
+    "contact_id",
+    "contact__name",
+    "owner_id",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+    "stage__name",
+    "stage__kind",
+    "stage__rotting_days",
+    "stage_entered_at",
+    "last_activity_at",
+    "amount_base",
+    "expected_close_date",
+    "probability",
+    "difficulty",
+    "amount",
+    "currency",
+    "pipeline_name",
+    "team_name",
+    "source_name",
+)
+
+
+@functools.cache
+def _list_rows() -> QuerySet[Opportunity]:
+    return opportunity_rows().values(*LIST_ROW_FIELDS)
+
+
+def opportunity_list_values() -> QuerySet[Opportunity]:
+    """``opportunity_rows()`` as the list page reads a page of it, by id: dictionaries of
+    ``LIST_ROW_FIELDS`` (the same four joins and subqueries), no model instances — fifty rows
+    of five instances each cost more than the query that reads them."""
+    return _list_rows().all()
 
 
 def opportunity_get_for_user(*, user, pk) -> Opportunity:
@@ -163,13 +214,25 @@ def opportunity_stale_q(*, today=None):
 
 def opportunity_is_stale(*, opportunity: Opportunity, today=None) -> bool:
     """The same rule as ``opportunity_stale_q``, for one row already loaded with its stage."""
+    stage = opportunity.stage
+    return is_stale(
+        status=opportunity.status,
+        stage_kind=stage.kind,
+        rotting_days=stage.rotting_days,
+        last_activity_at=opportunity.last_activity_at,
+        stage_entered_at=opportunity.stage_entered_at,
+        today=today,
+    )
+
+
+def is_stale(*, status, stage_kind, rotting_days, last_activity_at, stage_entered_at, today=None) -> bool:
+    """``opportunity_is_stale`` on a row's values (the list page reads ``values()`` rows)."""
     from crm.dates import company_today
 
-    days = opportunity.stage.rotting_days
-    if opportunity.status != Opportunity.Status.OPEN or days is None or opportunity.stage.kind != Stage.Kind.OPEN:
+    if status != Opportunity.Status.OPEN or rotting_days is None or stage_kind != Stage.Kind.OPEN:
         return False
-    idle_since = max(filter(None, (opportunity.last_activity_at, opportunity.stage_entered_at)))
-    return idle_since < _stale_threshold(rotting_days=days, today=today or company_today())
+    idle_since = max(filter(None, (last_activity_at, stage_entered_at)))
+    return idle_since < _stale_threshold(rotting_days=rotting_days, today=today or company_today())
 
 
 # --- activities and the timeline ----------------------------------------------------------
@@ -352,11 +415,12 @@ class OpportunityListing:
     words, the sort, and the resulting rows.
 
     ``queryset`` is every matching row in order, annotated with ``is_stale`` and ``is_overdue``
-    (the exports read it). A page of the list is read through ``rows`` (``BranchedRows``):
-    branch by branch of the visibility rule (a rep's own deals, their team's pool; a manager's
-    teams), each branch in the sort's order on an index of its own, the branches merged in SQL,
-    then the page's rows read by id (``opportunity_rows``). An OR of the branches would make
-    PostgreSQL read every visible row and sort them for one page.
+    (the exports read it; built only when asked for). A page of the list is read through
+    ``rows`` (``BranchedRows``): branch by branch of the visibility rule (a rep's own deals,
+    their team's pool; a manager's teams), each branch in the sort's order on an index of its
+    own, the branches merged in SQL, then the page's rows read by id
+    (``opportunity_list_values``). An OR of the branches would make PostgreSQL read every
+    visible row and sort them for one page.
     """
 
     def __init__(self, *, user, data, today: datetime.date | None = None):
@@ -367,25 +431,26 @@ class OpportunityListing:
         self.search = (data.get("q") or "").strip()[:200]
         self.sort, self.order_by = opportunity_sort_fields(data.get("sort") or OPPORTUNITY_DEFAULT_SORT)
         self.filterset = OpportunityFilterSet(data, queryset=opportunities_visible_to(user=user))
-        matching = self.filterset.qs
-        if self.search:
-            matching = matching.filter(opportunity_search_q(self.search))
-        self._matching = matching.order_by(*self.order_by)
+        self.filterset.errors  # noqa: B018 (validates: the filters below read its cleaned data)
         branches = [
             self._narrowed(branch).order_by(*self.order_by) for branch in Opportunity.objects.visible_to_by_branch(user)
         ]
-        self.rows = BranchedRows(queryset=self._matching, branches=branches, read=opportunity_rows())
+        self.rows = BranchedRows(order_by=self.order_by, branches=branches, read=opportunity_list_values())
 
     @cached_property
     def queryset(self) -> QuerySet[Opportunity]:
         from django.db.models import BooleanField, Case, When
 
         flag = {"default": Value(False), "output_field": BooleanField()}
-        return self._matching.annotate(
-            is_stale=Case(When(opportunity_stale_q(today=self.today), then=Value(True)), **flag),
-            is_overdue=Case(
-                When(status=Opportunity.Status.OPEN, expected_close_date__lt=self.today, then=Value(True)), **flag
-            ),
+        return (
+            self._narrowed(self.filterset.queryset)
+            .order_by(*self.order_by)
+            .annotate(
+                is_stale=Case(When(opportunity_stale_q(today=self.today), then=Value(True)), **flag),
+                is_overdue=Case(
+                    When(status=Opportunity.Status.OPEN, expected_close_date__lt=self.today, then=Value(True)), **flag
+                ),
+            )
         )
 
     def _narrowed(self, queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:

@@ -60,7 +60,9 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
         "listing": listing,
         "page": page,
         "columns": OPPORTUNITY_COLUMNS,
-        "headers": opportunity_list_headers(OPPORTUNITY_COLUMNS, query=request.GET, sort=listing.sort),
+        "headers": opportunity_list_headers(
+            OPPORTUNITY_COLUMNS, query=request.GET, sort=listing.sort, list_url=reverse("opportunities:list")
+        ),
         "rows": opportunity_list_rows(page.object_list, selectable=is_manager, today=listing.today),
         "is_manager": is_manager,
         "page_sizes": PAGE_SIZES,

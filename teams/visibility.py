@@ -67,6 +67,29 @@ def user_team_scope(user) -> tuple[frozenset[int], frozenset[int]]:
     return scope
 
 
+def user_team_scope_annotations() -> dict:
+    """``user_team_scope`` as annotations of a query of users, for the authentication backend to
+    load it with the request's user instead of in a query of its own on every page: the ids of
+    the teams each user manages and of the teams whose pool they may work, as arrays. PostgreSQL
+    only (an empty dict elsewhere: the scope is then read by its own query when first needed)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return {}
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    Team = _team_model()
+    managed = Team.managers.through.objects.filter(user_id=OuterRef("pk")).values("team_id")
+    pool = Team.members.through.objects.filter(user_id=OuterRef("pk"), team__reps_see_pool=True).values("team_id")
+    return {"managed_team_ids": ArraySubquery(managed), "pool_team_ids": ArraySubquery(pool)}
+
+
+def user_team_scope_loaded(user) -> None:
+    """Keeps the scope a user was loaded with (``user_team_scope_annotations``) for the rest of
+    the request, as ``user_team_scope`` keeps the one it reads."""
+    user._team_scope = frozenset(user.managed_team_ids), frozenset(user.pool_team_ids)
+
+
 def opportunity_visibility_arms(user, prefix: str = "", *, team_ids: bool = True) -> list[Q]:
     """The rules above as the branches of an OR: a deal is visible if one of them matches (an
     admin has one branch matching everything; an inactive user none). With ``team_ids`` no deal

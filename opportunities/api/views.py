@@ -147,9 +147,8 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         branches = [
             self.filter_queryset(branch) for branch in Opportunity.objects.visible_to_by_branch(self.request.user)
         ]
-        return self.paginator.paginate_queryset(
-            BranchedRows(queryset=queryset, branches=branches, read=opportunity_rows()), self.request, view=self
-        )
+        rows = BranchedRows(order_by=queryset.query.order_by, branches=branches, read=opportunity_rows())
+        return self.paginator.paginate_queryset(rows, self.request, view=self)
 
     def _input(self, serializer_class, **kwargs) -> dict:
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context(), **kwargs)

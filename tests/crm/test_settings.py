@@ -162,3 +162,34 @@ def test_it_documents_every_environment_variable_it_reads():
     assert {"DJANGO_DEBUG", "DATABASE_URL", "EMAIL_URL"} <= names  # the pattern still finds them
     documented = set(re.findall(r"`([A-Z][A-Z0-9_]*)`", (ROOT / "docs" / "CONFIGURATION.md").read_text()))
     assert sorted(names - documented) == []
+
+
+def _database_options(tmp_path, url: str) -> str:
+    env = {"DATABASE_URL": url, "JIHUI_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "crm.settings"}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "DATABASE_URL"}
+    code = "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS', {}).get('options'))"
+    result = subprocess.run(  # noqa: S603 - fixed command, test input
+        [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_it_prices_parallel_workers_for_pages_on_postgresql(tmp_path):
+    plain = _database_options(tmp_path, "postgres://u@127.0.0.1:5432/jihui")
+    assert plain == "-c parallel_setup_cost=10000"
+    # A DATABASE_URL with settings of its own keeps them.
+    own = _database_options(tmp_path, "postgres://u@127.0.0.1:5432/jihui?options=-c%20statement_timeout%3D5000")
+    assert own == "-c statement_timeout=5000 -c parallel_setup_cost=10000"
+    assert _database_options(tmp_path, f"sqlite:///{tmp_path}/db.sqlite3") == "None"
+
+
+@pytest.mark.django_db
+def test_the_connection_prices_parallel_workers_as_set():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW parallel_setup_cost")
+        assert cursor.fetchone()[0] == "10000"

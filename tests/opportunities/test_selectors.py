@@ -5,6 +5,8 @@ import pytest
 from opportunities.selectors import (
     attachments_visible_to,
     opportunities_visible_to,
+    opportunity_list_values,
+    opportunity_rows,
     opportunity_unmet_exit_criteria,
 )
 from opportunities.services import opportunity_add_activity
@@ -33,6 +35,23 @@ def test_it_lists_deals_with_their_related_rows_in_one_query(
             for deal in opportunities_visible_to(user=manager)
         ]
     assert len(rows) == 5
+
+
+def test_the_rows_built_once_are_handed_out_as_copies_that_see_new_deals(make_deal, rep):
+    """``opportunity_rows()`` and ``opportunity_list_values()`` are built once per process: a
+    caller's evaluation must not fill the shared one's cache (stale rows for the next request)."""
+    first = make_deal(owner=rep)
+    assert [deal.pk for deal in opportunity_rows()] == [first.pk]
+    assert [row["pk"] for row in opportunity_list_values()] == [first.pk]
+    second = make_deal(owner=rep)
+    assert sorted(deal.pk for deal in opportunity_rows()) == [first.pk, second.pk]
+    assert sorted(row["pk"] for row in opportunity_list_values()) == [first.pk, second.pk]
+    row = opportunity_list_values().get(pk=second.pk)
+    assert (row["customer__name"], row["stage__name"], row["pipeline_name"]) == (
+        second.customer.name,
+        second.stage.name,
+        second.pipeline.name,
+    )
 
 
 def test_it_lists_attachments_with_their_deal_in_one_query(deal, rep, django_assert_num_queries):

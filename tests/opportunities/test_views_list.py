@@ -10,12 +10,13 @@ from django.utils import timezone
 from crm.dates import company_today
 from opportunities.models import Opportunity
 from tests.factories import ContactFactory, CustomerFactory, LeadSourceFactory, OpportunityFactory, PipelineFactory
+from tests.query_counts import team_scope_queries
 
 LIST = reverse("opportunities:list")
 
 
 def titles(response) -> list[str]:
-    return [deal.title for deal in response.context["page"].object_list]
+    return [deal["title"] for deal in response.context["page"].object_list]
 
 
 @pytest.fixture
@@ -214,6 +215,21 @@ def test_it_sorts_empty_values_last_both_ways(client_as, manager, make_deal):
     assert titles(client.get(LIST, {"sort": "-amount"}))[-1] == "No amount"
 
 
+def test_its_column_heads_sort_both_ways_and_keep_the_filters(client_as, manager, deals):
+    body = client_as(manager).get(LIST, {"q": "a", "sort": "amount", "page": "1"}).content.decode()
+    # Sorted ascending on the amount: its head is marked so and links to the descending sort;
+    # another sortable head links to its ascending sort; both keep the search, leave the page.
+    assert (
+        '<th class="num" scope="col">\n        <a href="?q=a&amp;sort=-amount" '
+        f'hx-get="{LIST}?q=a&amp;sort=-amount" class="sorted" aria-sort="ascending">Amount (CNY) ↑</a>\n      </th>'
+    ) in body
+    assert f'<a href="?q=a&amp;sort=title" hx-get="{LIST}?q=a&amp;sort=title">Title</a>' in body
+    descending = client_as(manager).get(LIST, {"sort": "-amount"}).content.decode()
+    assert 'href="?sort=amount"' in descending and 'aria-sort="descending">Amount (CNY) ↓</a>' in descending
+    # A column that does not sort is a plain head.
+    assert '<th scope="col">Flags</th>' in body
+
+
 def test_it_keeps_filters_search_and_sort_in_the_page_links(client_as, manager, make_deal):
     for number in range(30):
         make_deal(title=f"Deal {number:02}")
@@ -267,12 +283,12 @@ def test_it_keeps_a_constant_number_of_queries(
     )
     client = client_as(manager)
     client.get(LIST)
-    # session, user, the manager's teams (scoping), bell; count, the page's ids, its rows (stale
+    # session, user, [the manager's teams (scoping)], bell; count, the page's ids, its rows (stale
     # and overdue worked out on them: no idle limits read first); people (the owner filter's and
     # the bulk form's); teams (the filter's and the bulk form's); filter choices: stages, sources
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10 + team_scope_queries()):
         response = client.get(LIST, {"status": "open", "sort": "-amount"})
     assert len(titles(response)) == rows
     # htmx asks for the results only: no stages or sources for the filters
-    with django_assert_num_queries(8):  # nor the bell: it is in the page around the results
+    with django_assert_num_queries(7 + team_scope_queries()):  # nor the bell: it is in the page around the results
         client.get(LIST, {"status": "open"}, headers={"HX-Request": "true"})

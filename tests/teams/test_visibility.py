@@ -171,3 +171,26 @@ def test_it_gives_a_new_user_nothing(deal):
     stranger = UserFactory(username="stranger")
     assert not opportunities_visible_to(user=stranger).exists()
     assert not customers_visible_to(user=stranger).exists()
+
+
+def test_the_request_user_comes_with_the_teams_they_see_deals_of(
+    team, other_team, manager, rep, outsider_rep, django_assert_num_queries
+):
+    """The authentication backend loads the user's team scope with them (PostgreSQL): the same
+    teams ``user_team_scope`` reads, kept for the request, and no query of its own after."""
+    from teams.backends import UserBackend
+    from teams.models import User
+    from teams.visibility import user_team_scope
+    from tests.query_counts import team_scope_queries
+
+    team.reps_see_pool = True
+    team.save()
+    other_team.managers.add(rep)  # a rep who also manages another team
+    for user in (manager, rep, outsider_rep):
+        loaded = UserBackend().get_user(user.pk)
+        expected = user_team_scope(User.objects.get(pk=user.pk))  # read by its own query
+        with django_assert_num_queries(team_scope_queries()):
+            assert user_team_scope(loaded) == expected
+        assert loaded.manages_teams == bool(expected[0])
+    assert user_team_scope(UserBackend().get_user(rep.pk)) == (frozenset({other_team.pk}), frozenset({team.pk}))
+    assert user_team_scope(UserBackend().get_user(outsider_rep.pk)) == (frozenset(), frozenset())
