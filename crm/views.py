@@ -2,9 +2,11 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
+from crm.dashboard_html import dashboard_deal_lists, dashboard_stage_bars
 from opportunities.selectors import opportunity_incentive_month_to_date
 from opportunities.selectors_dashboard import opportunity_dashboard
 from teams.selectors import team_members_with_deal_counts, teams_managed_by, user_is_manager
@@ -15,8 +17,11 @@ from teams.selectors import team_members_with_deal_counts, teams_managed_by, use
 def home(request: HttpRequest) -> HttpResponse:
     """The dashboard: a rep's own deals; a manager's teams (plus a line per rep); an admin's all."""
     is_manager = user_is_manager(user=request.user)
+    dashboard = opportunity_dashboard(user=request.user)
     context = {
-        "dashboard": opportunity_dashboard(user=request.user),
+        "dashboard": dashboard,
+        "deal_lists": dashboard_deal_lists(dashboard),
+        "stage_bars": dashboard_stage_bars(dashboard["pipelines"], list_url=reverse("opportunities:list")),
         "incentive": opportunity_incentive_month_to_date(user=request.user),
         "is_manager": is_manager,
         "reps": list(team_members_with_deal_counts(teams=teams_managed_by(user=request.user))) if is_manager else [],

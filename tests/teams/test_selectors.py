@@ -49,3 +49,13 @@ def test_it_counts_each_members_deals_in_the_teams_only(manager, rep, other_rep,
     assert figures == {"rep": (2, 1, 1, 1), "other_rep": (0, 0, 0, 0)}
     with_inactive = team_members_with_deal_counts(teams=teams_managed_by(user=manager), include_inactive=True)
     assert inactive_rep.username in {m.username for m in with_inactive}
+
+
+def test_it_counts_each_members_deals_without_grouping_them(manager):
+    """Every row a member's count reads has that member as owner: grouping them by owner only
+    cost PostgreSQL time (three times the index read), so each count is a plain COUNT(*)."""
+    from teams.selectors import team_members_with_deal_counts
+
+    sql = str(team_members_with_deal_counts(teams=teams_managed_by(user=manager)).query)
+    assert sql.count("SELECT COUNT(*) FROM") == 4
+    assert "GROUP BY" not in sql
