@@ -136,24 +136,38 @@ def _policies() -> list[_Policy]:
     ]
 
 
-def _policy_value(policies: list[_Policy], attr: str, moment: str):
-    """The policy figure in force at ``moment`` (a CASE over the policies' start instants)."""
-    whens = [
-        When(**{f"{moment}__gte": company_midnight(policy.effective_from)}, then=Value(getattr(policy, attr)))
-        for policy in policies
-    ]
-    default = Value(getattr(DEFAULT_POLICY, attr))
+def _policy_value(policies: list[_Policy], attr: str, moment: str, period: Period | None = None):
+    """The policy figure in force at ``moment`` (a CASE over the policies' start instants,
+    latest first). With the ``period`` every moment falls in, only the policies that can be in
+    force in it are asked about: none that starts after it, none older than the one in force
+    at its start (the CASE's default) — a month under one policy is a constant, not a CASE
+    the database evaluates for each deal and Django builds for each page."""
+    whens, default = [], DEFAULT_POLICY
+    for policy in policies:
+        begins = company_midnight(policy.effective_from)
+        if period is not None and begins >= period.end_at:
+            continue
+        if period is not None and begins <= period.start_at:
+            default = policy
+            break
+        whens.append(When(**{f"{moment}__gte": begins}, then=Value(getattr(policy, attr))))
+    default = Value(getattr(default, attr))
     return Case(*whens, default=default, output_field=BigIntegerField()) if whens else default
 
 
-def _payout_expressions(policies: list[_Policy], *, prefix: str = "opportunity__", moment: str = "at") -> dict:
+def _payout_expressions(
+    policies: list[_Policy], *, prefix: str = "opportunity__", moment: str = "at", period: Period | None = None
+) -> dict:
     """Integer cents, so the rounding is exact on every database:
-    payout = round_half_up(base × difficulty, 0.01) + new-customer bonus + new-product bonus."""
-    base = _policy_value(policies, "base_cents", moment)
+    payout = round_half_up(base × difficulty, 0.01) + new-customer bonus + new-product bonus.
+    ``period``: the one the moments fall in (``_policy_value``)."""
+    base = _policy_value(policies, "base_cents", moment, period)
     difficulty_hundredths = Cast(Round(F(f"{prefix}difficulty") * Value(100)), BigIntegerField())
     bonus = ExpressionWrapper(
-        _policy_value(policies, "new_customer_cents", moment) * Cast(F(f"{prefix}is_new_customer"), IntegerField())
-        + _policy_value(policies, "new_product_cents", moment) * Cast(F(f"{prefix}is_new_product"), IntegerField()),
+        _policy_value(policies, "new_customer_cents", moment, period)
+        * Cast(F(f"{prefix}is_new_customer"), IntegerField())
+        + _policy_value(policies, "new_product_cents", moment, period)
+        * Cast(F(f"{prefix}is_new_product"), IntegerField()),
         output_field=BigIntegerField(),
     )
     scaled = ExpressionWrapper((base * difficulty_hundredths + Value(50)) / Value(100), output_field=BigIntegerField())
@@ -202,7 +216,7 @@ def report_incentives(*, viewer, period: Period, team: Team | None = None) -> Re
     (``_incentive_lines_and_sums``: the deals won are read once)."""
     policies = _policies()
     currency = _policy_currency(policies)
-    pay = _payout_expressions(policies)
+    pay = _payout_expressions(policies, period=period)
     lines = (
         closing_events(viewer=viewer, period=period, team=team)
         .filter(to_status=WON)
@@ -347,7 +361,7 @@ def incentive_totals(*, viewer, period: Period, team: Team | None = None) -> dic
     wins are read on the owner's (a rep) or the deal's team's index and their deals by id.
     2 queries (the policies, the sums), plus the viewer's teams unless the request has them."""
     policies = _policies()
-    pay = _payout_expressions(policies)
+    pay = _payout_expressions(policies, period=period)
     events = closing_events(viewer=viewer, period=period, team=team, team_ids=True).filter(to_status=WON)
     if connection.vendor == "postgresql":
         # The credit rule once more on the event's own columns (``deal_team`` is the deal's team,
@@ -834,7 +848,7 @@ def report_scorecard(*, viewer, period: Period, team: Team | None = None) -> Rep
     closes, open deals and activities per rep (each with its totals as window functions), people."""
     policies = _policies()
     currency = _policy_currency(policies)
-    payout_cents = _payout_expressions(policies)["payout_cents"]
+    payout_cents = _payout_expressions(policies, period=period)["payout_cents"]
     events = closing_events(viewer=viewer, period=period, team=team)
     won = Q(to_status=WON)
     cycle = DaysBetween("opportunity__created_at", "at")

@@ -199,3 +199,20 @@ def test_it_puts_a_reps_lines_back_in_order_if_the_statement_returned_them_out_o
 
     monkeypatch.setattr(selectors, "_incentive_lines_and_sums", shuffled)
     assert report_incentives(viewer=admin, period=Period(*MARCH)) == expected
+
+
+def test_it_asks_the_database_only_about_the_policies_of_the_period(report_scenario, admin):
+    """April lies under one policy (15 March), February under none (before it): their payouts
+    are constants; March has two (the default, then 15 March) and keeps its CASE. The figures
+    are the tests above."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def incentive_sql(period: Period) -> str:
+        with CaptureQueriesContext(connection) as captured:
+            selectors.incentive_totals(viewer=admin, period=period)
+        return captured.captured_queries[-1]["sql"]
+
+    assert "CASE" not in incentive_sql(Period(datetime.date(2026, 4, 1), datetime.date(2026, 4, 30)))
+    assert "CASE" not in incentive_sql(Period(datetime.date(2026, 2, 1), datetime.date(2026, 2, 28)))
+    assert "CASE" in incentive_sql(Period(*MARCH))
