@@ -282,6 +282,7 @@ def _first_rows(querysets: dict, *, limit: int) -> list[tuple]:
     name and their owner's (the stage's name is in the stages read already)."""
     from django.core.exceptions import EmptyResultSet
     from django.db import connection
+    from django.db.models.expressions import Col
 
     from customers.models import Customer
     from teams.models import User
@@ -298,8 +299,8 @@ def _first_rows(querysets: dict, *, limit: int) -> list[tuple]:
         return []
     quote = connection.ops.quote_name
     deals, customers, users = (quote(model._meta.db_table) for model in (Opportunity, Customer, User))
-    columns = ", ".join(
-        f"o.{quote(Opportunity._meta.get_field(name).column)}"
+    fields = [
+        Opportunity._meta.get_field(name)
         for name in (
             "id",
             "title",
@@ -310,7 +311,14 @@ def _first_rows(querysets: dict, *, limit: int) -> list[tuple]:
             "stage_entered_at",
             "stage",
         )
-    )
+    ]
+    columns = ", ".join(f"o.{quote(field.column)}" for field in fields)
+    # The values as the ORM would give them: SQLite returns dates, moments and decimals as text.
+    converters = [
+        (index, converter, Col("o", field))
+        for index, field in enumerate(fields, start=1)
+        for converter in (*connection.ops.get_db_converters(Col("o", field)), *field.get_db_converters(connection))
+    ]
     sql = f"""
         SELECT found.list, {columns}, c.{quote("name")}, u.{quote("username")}, u.{quote("first_name")},
                u.{quote("last_name")}
@@ -322,4 +330,8 @@ def _first_rows(querysets: dict, *, limit: int) -> list[tuple]:
     keys = list(querysets)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [(keys[position], row) for position, *row in cursor.fetchall()]
+        rows = [list(row) for row in cursor.fetchall()]
+    for row in rows:
+        for index, converter, expression in converters:
+            row[index] = converter(row[index], expression, connection)
+    return [(keys[position], row) for position, *row in rows]
