@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from crm.escaping import escape_text
-from opportunities.models import Opportunity
+from opportunities.selectors_board import BoardCard
 from opportunities.templatetags.opportunity_display import (
     initials,
     is_overdue,
@@ -72,8 +72,8 @@ def _url_pattern(name: str) -> tuple[str, str]:
 
 
 class BoardCards:
-    """Renders cards (loaded with ``customer``, ``owner`` and ``stage``) for one response: make
-    it where the request's language is active, as the labels are translated here."""
+    """Renders cards (``BoardCard``, with their column's stage) for one response: make it where
+    the request's language is active, as the labels are translated here."""
 
     def __init__(self, *, today) -> None:
         self.today = today
@@ -85,6 +85,7 @@ class BoardCards:
             f'<span class="mark mark-stale" title="{escape(_("No activity for longer than this stage allows"))}">'
             f"{escape(_('Stale'))}</span>"
         )
+        self.owners: dict[int | None, tuple[str, str]] = {}
 
     def column_head(self, *, stage: Stage, count: int, total, weighted) -> SafeString:
         """A column's header: its stage, how many open deals, their total and weighted amount,
@@ -129,17 +130,25 @@ class BoardCards:
         swap = ' hx-swap-oob="true"' if oob else ""
         return mark_safe(f'<div class="board-more" id="more-{stage.pk}"{swap}>{button}</div>\n')  # noqa: S308
 
-    def card(self, card: Opportunity) -> SafeString:
+    def card(self, card: BoardCard) -> SafeString:
         return mark_safe(self._card(card))  # noqa: S308 (every field is escaped in _card)
 
-    def cards(self, cards: list[Opportunity]) -> SafeString:
+    def cards(self, cards: list[BoardCard]) -> SafeString:
         return mark_safe("".join(self._card(card) for card in cards))  # noqa: S308 (escaped in _card)
 
-    def _card(self, card: Opportunity) -> str:
+    def _owner(self, owner) -> tuple[str, str]:
+        """The owner's initials and name, escaped: once per owner, whose cards fill a rep's board."""
+        key = None if owner is None else owner.pk
+        names = self.owners.get(key)
+        if names is None:
+            names = self.owners[key] = (escape_text(initials(owner)), escape_text(person(owner)))
+        return names
+
+    def _card(self, card: BoardCard) -> str:
         overdue = is_overdue(card, self.today)
         pk = str(card.pk)
         close_date = card.expected_close_date
-        customer = card.customer
+        owner_initials, owner = self._owner(card.owner)
         return CARD_HTML.format(
             overdue_class=" is-overdue" if overdue else "",
             pk=pk,
@@ -148,12 +157,12 @@ class BoardCards:
             move_url=pk.join(self.move_url),
             detail_url=pk.join(self.detail_url),
             title=escape_text(card.title),
-            customer=escape_text(customer.name) if customer is not None else "",
+            customer=escape_text(card.customer_name),
             amount=escape_text(money(card.amount, card.currency)),
             close_date_label=self.close_date_label,
             close_date=close_date.isoformat() if close_date else "",
-            initials=escape_text(initials(card.owner)),
-            owner=escape_text(person(card.owner)),
+            initials=owner_initials,
+            owner=owner,
             overdue_mark=self.overdue_mark if overdue else "",
             stale_mark=self.stale_mark if is_stale(card, self.today) else "",
         )

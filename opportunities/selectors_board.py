@@ -10,14 +10,15 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 
 from opportunities.filtersets import OpportunityFilterSet
 from opportunities.models import Opportunity
 from opportunities.pagination import union_all_sql
 from stages.models import Pipeline, Stage
+from teams.models import User
 
 BOARD_PAGE_SIZE = 20
 # The list filters that make sense on a board (whose columns are the stages of one pipeline).
@@ -27,13 +28,49 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 
+@dataclass(slots=True)
+class BoardCard:
+    """What a card shows and its marks need (BoardCards), read as one row: a board shows 160
+    cards, and an Opportunity with its customer and owner is three model instances each.
+    Named as on Opportunity, so the display rules (overdue, stale, people) read either."""
+
+    pk: int
+    stage_id: int
+    version: int
+    status: str
+    title: str
+    amount: Decimal | None
+    currency: str
+    expected_close_date: datetime.date
+    last_activity_at: datetime.datetime | None
+    stage_entered_at: datetime.datetime
+    customer_name: str
+    owner: User | None
+    stage: Stage | None = None  # the column's
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == Opportunity.Status.OPEN
+
+    @classmethod
+    def of(cls, opportunity: Opportunity) -> "BoardCard":
+        """The card of a deal already loaded (with its customer, owner and stage)."""
+        return cls(
+            *(opportunity.pk, opportunity.stage_id, opportunity.version, opportunity.status, opportunity.title),
+            *(opportunity.amount, opportunity.currency, opportunity.expected_close_date),
+            *(opportunity.last_activity_at, opportunity.stage_entered_at, opportunity.customer.name),
+            owner=opportunity.owner,
+            stage=opportunity.stage,
+        )
+
+
 @dataclass
 class BoardColumn:
     stage: Stage
     count: int = 0
     total: Decimal = ZERO
     weighted: Decimal = ZERO
-    cards: list[Opportunity] = field(default_factory=list)
+    cards: list[BoardCard] = field(default_factory=list)
 
     @property
     def has_more(self) -> bool:
@@ -94,36 +131,20 @@ def board_opportunities_by_branch(*, user, pipeline: Pipeline, filters: QueryDic
     ]
 
 
-def board_columns(
-    *,
-    queryset: QuerySet[Opportunity] | None = None,
-    stages: list[Stage],
-    page_size: int = BOARD_PAGE_SIZE,
-    branches: list[QuerySet[Opportunity]] | None = None,
-):
+def board_columns(*, stages: list[Stage], branches: list[QuerySet[Opportunity]], page_size: int = BOARD_PAGE_SIZE):
     """One column per open stage with its count, total and weighted amount (amount in CNY ×
-    probability, summed in SQL) and its first ``page_size`` cards. Two queries; three when
-    ``branches`` (``board_opportunities_by_branch``) are given, which read the figures and the
-    first cards branch by branch and stage by stage, each on an index."""
+    probability, summed in SQL) and its first ``page_size`` cards. ``branches``
+    (``board_opportunities_by_branch``) are read branch by branch and stage by stage, each on
+    an index. Two queries."""
     columns = {stage.pk: BoardColumn(stage=stage) for stage in stages if stage.kind == Stage.Kind.OPEN}
-    figures = (
-        board_column_figures(queryset=queryset)
-        if branches is None
-        else board_column_figures_by_branch(branches=branches)
-    )
-    for row in figures:
+    for row in board_column_figures_by_branch(branches=branches):
         column = columns.get(row["stage_id"])
         if column is not None:
             column.count, column.total, column.weighted = row["count"], row["total"], row["weighted"]
-    cards = (
-        board_first_cards(queryset=queryset, page_size=page_size)
-        if branches is None
-        else board_first_cards_by_branch(branches=branches, stage_ids=list(columns), page_size=page_size)
-    )
-    for card in cards:
+    for card in board_first_cards_by_branch(branches=branches, stage_ids=list(columns), page_size=page_size):
         column = columns.get(card.stage_id)
         if column is not None:
-            _set_stage(card, column.stage)
+            card.stage = column.stage
             column.cards.append(card)
     return list(columns.values())
 
@@ -170,11 +191,11 @@ def board_column_figures_by_branch(*, branches: list[QuerySet[Opportunity]]) -> 
 
 def board_first_cards_by_branch(
     *, branches: list[QuerySet[Opportunity]], stage_ids: list[int], page_size: int
-) -> list[Opportunity]:
-    """The first ``page_size`` cards of every stage: each (branch, stage) pair's first ids in
-    card order in one UNION ALL (each an index range), merged per stage; then those cards with
-    their relations, by id (the ids were read through the user's branches). Two queries."""
-    from django.db import connection
+) -> list[BoardCard]:
+    """The first ``page_size`` cards of every stage, in one query: each (branch, stage) pair's
+    first ids in card order (each an index range) in one UNION ALL, ranked per stage across the
+    branches, and the cards of the first ``page_size`` ids of each stage read by id (the ids
+    were read through the user's branches)."""
 
     def first_ids(branch: QuerySet[Opportunity], stage_id: int) -> QuerySet:
         return (
@@ -186,15 +207,15 @@ def board_first_cards_by_branch(
     sql, params = _branch_sql_per_stage(branches, stage_ids, first_ids)
     if sql is None:
         return []
-    per_stage: dict[int, list] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for pk, stage_id, close_date in cursor.fetchall():
-            per_stage.setdefault(stage_id, []).append((close_date, pk))
-    ids = [pk for rows in per_stage.values() for _close, pk in sorted(rows)[:page_size]]
-    if not ids:
-        return []
-    return list(_with_card_relations(Opportunity.objects.filter(pk__in=ids)).order_by("stage_id", *CARD_ORDER))
+    # A stage's first cards are the first of its branches' first cards together.
+    order = ", ".join(f'"{name}"' for name in CARD_ORDER)
+    ranked = (
+        "SELECT pk FROM (SELECT pk, ROW_NUMBER() OVER "  # noqa: S608 (ORM SQL and fixed names)
+        f'(PARTITION BY "stage_id" ORDER BY {order}) AS column_rank FROM ({sql}) first_ids) ranked '
+        "WHERE column_rank <= %s"
+    )
+    cards = Opportunity.objects.filter(pk__in=RawSQL(ranked, (*params, page_size)))  # noqa: S611 (ORM SQL)
+    return _board_cards(cards.order_by("stage_id", *CARD_ORDER))
 
 
 # Stands for the stage id in a branch's SQL, compiled once and repeated for every stage: the
@@ -258,47 +279,41 @@ def _money(value) -> Decimal:
     return ZERO if value is None else Decimal(str(value)).quantize(CENT)
 
 
-# What a card shows and its marks need (BoardCards), and no more: a board loads 160 cards.
-CARD_FIELDS = (
-    *("title", "version", "status", "stage", "amount", "currency", "expected_close_date"),
+_CARD_COLUMNS = (
+    *("pk", "stage_id", "version", "status", "title", "amount", "currency", "expected_close_date"),
     *("last_activity_at", "stage_entered_at", "customer__name"),
-    *("owner__username", "owner__first_name", "owner__last_name"),
+    *("owner_id", "owner__username", "owner__first_name", "owner__last_name"),
 )
 
 
-def _with_card_relations(queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
-    """Cards with their customer and owner; their stage is the column's (``_set_stage``)."""
-    return queryset.select_related("customer", "owner").only(*CARD_FIELDS)
-
-
-def _set_stage(card: Opportunity, stage: Stage) -> None:
-    # The column's stage, already loaded, rather than a copy of it joined to every card.
-    Opportunity.stage.field.set_cached_value(card, stage)
-
-
-def board_first_cards(*, queryset: QuerySet[Opportunity], page_size: int) -> list[Opportunity]:
-    """The first ``page_size`` cards of every stage, in one query (a window function per stage)."""
-    ranked = _with_card_relations(queryset).annotate(
-        column_rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F(name).asc() for name in CARD_ORDER])
-    )
-    return list(ranked.filter(column_rank__lte=page_size).order_by("stage_id", *CARD_ORDER))
+def _board_cards(queryset: QuerySet[Opportunity]) -> list[BoardCard]:
+    """The cards of ``queryset`` in its order, one row each; one User per owner, whose name
+    every card of theirs shows (a rep's board is one owner and the pool)."""
+    owners: dict[int | None, User | None] = {None: None}
+    cards = []
+    for *fields, owner_id, username, first_name, last_name in queryset.values_list(*_CARD_COLUMNS):
+        owner = owners.get(owner_id, False)
+        if owner is False:
+            owner = owners[owner_id] = User(pk=owner_id, username=username, first_name=first_name, last_name=last_name)
+        cards.append(BoardCard(*fields, owner))
+    return cards
 
 
 def board_column_cards(
     *, queryset: QuerySet[Opportunity], stage: Stage, after: tuple[datetime.date, int] | None, page_size: int
-) -> tuple[list[Opportunity], bool]:
+) -> tuple[list[BoardCard], bool]:
     """The next cards of one column after the cursor, and whether there are more. One query."""
-    cards = _with_card_relations(queryset).filter(stage=stage)
+    cards = queryset.filter(stage=stage)
     if after is not None:
         close_date, pk = after
         cards = cards.filter(Q(expected_close_date__gt=close_date) | Q(expected_close_date=close_date, pk__gt=pk))
-    page = list(cards.order_by(*CARD_ORDER)[: page_size + 1])
+    page = _board_cards(cards.order_by(*CARD_ORDER)[: page_size + 1])
     for card in page:
-        _set_stage(card, stage)
+        card.stage = stage
     return page[:page_size], len(page) > page_size
 
 
-def board_cursor(card: Opportunity) -> str:
+def board_cursor(card: BoardCard) -> str:
     return f"{card.expected_close_date.isoformat()}_{card.pk}"
 
 

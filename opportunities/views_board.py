@@ -25,6 +25,7 @@ from opportunities.models import Opportunity
 from opportunities.selectors import opportunity_get_for_user, opportunity_unmet_exit_criteria
 from opportunities.selectors_board import (
     BOARD_PAGE_SIZE,
+    BoardCard,
     board_column_cards,
     board_column_figures,
     board_columns,
@@ -283,7 +284,7 @@ def _board_update(request, opportunity: Opportunity, form: MoveForm, *, message:
         "opportunities/partials/board_update.html",
         {
             "card": opportunity,
-            "card_html": html.card(opportunity) if opportunity.is_open else "",
+            "card_html": html.card(BoardCard.of(opportunity)) if opportunity.is_open else "",
             "heads": heads,
             "heads_html": [
                 html.column_head(
