@@ -10,7 +10,8 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import BigIntegerField, Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 
@@ -152,8 +153,6 @@ def board_columns(*, stages: list[Stage], branches: list[QuerySet[Opportunity]],
 def board_column_figures_by_branch(*, branches: list[QuerySet[Opportunity]]) -> list[dict]:
     """``board_column_figures`` of the union of ``branches`` (which share no deal): each
     branch grouped on its own index, the sums added up. One query."""
-    from django.db import connection
-
     money = DecimalField(max_digits=24, decimal_places=2)
     grouped = [
         branch.order_by()
@@ -192,61 +191,58 @@ def board_column_figures_by_branch(*, branches: list[QuerySet[Opportunity]]) -> 
 def board_first_cards_by_branch(
     *, branches: list[QuerySet[Opportunity]], stage_ids: list[int], page_size: int
 ) -> list[BoardCard]:
-    """The first ``page_size`` cards of every stage, in one query: each (branch, stage) pair's
-    first ids in card order (each an index range) in one UNION ALL, ranked per stage across the
-    branches, and the cards of the first ``page_size`` ids of each stage read by id (the ids
-    were read through the user's branches)."""
-
-    def first_ids(branch: QuerySet[Opportunity], stage_id: int) -> QuerySet:
-        return (
-            branch.filter(stage_id=stage_id)
-            .order_by(*CARD_ORDER)
-            .values_list("pk", "stage_id", *CARD_ORDER[:-1])[:page_size]
-        )
-
-    sql, params = _branch_sql_per_stage(branches, stage_ids, first_ids)
+    """The first ``page_size`` cards of every stage, in one query: the first ids in card order
+    of each stage, each branch on its index (``_first_card_ids_sql``), and their cards read by id
+    (the ids were read through the user's branches)."""
+    sql, params = _first_card_ids_sql(branches=branches, stage_ids=stage_ids, page_size=page_size)
     if sql is None:
         return []
-    # A stage's first cards are the first of its branches' first cards together.
-    order = ", ".join(f'"{name}"' for name in CARD_ORDER)
-    ranked = (
-        "SELECT pk FROM (SELECT pk, ROW_NUMBER() OVER "  # noqa: S608 (ORM SQL and fixed names)
-        f'(PARTITION BY "stage_id" ORDER BY {order}) AS column_rank FROM ({sql}) first_ids) ranked '
-        "WHERE column_rank <= %s"
-    )
-    cards = Opportunity.objects.filter(pk__in=RawSQL(ranked, (*params, page_size)))  # noqa: S611 (ORM SQL)
+    cards = Opportunity.objects.filter(pk__in=RawSQL(sql, params))  # noqa: S611 (ORM SQL)
     return _board_cards(cards.order_by("stage_id", *CARD_ORDER))
 
 
-# Stands for the stage id in a branch's SQL, compiled once and repeated for every stage: the
-# ORM compiles a query in about a millisecond, and a board asks branches × stages of them.
-_STAGE_SLOT = -987_654_321
+def _first_card_ids_sql(
+    *, branches: list[QuerySet[Opportunity]], stage_ids: list[int], page_size: int
+) -> tuple[str | None, list]:
+    """SQL of the ids of each stage's first ``page_size`` cards, the first of every branch's
+    first (each an index range); None when no branch can match.
+
+    On PostgreSQL the stages are a LATERAL loop around one subquery per branch: PostgreSQL
+    plans a query in time that grows with its subqueries, and branches × stages of them (16 on a
+    rep's board) took longer to plan (~2 ms) than to run. Elsewhere (SQLite) every (branch,
+    stage) pair is a part of a UNION ALL, ranked per stage."""
+    order = ", ".join(f'"{name}"' for name in CARD_ORDER)
+
+    def first_ids(branch: QuerySet[Opportunity], stage) -> QuerySet:
+        return branch.filter(stage_id=stage).order_by(*CARD_ORDER).values_list("pk", "stage_id", *CARD_ORDER[:-1])
+
+    if not stage_ids:
+        return None, []
+    if _lateral_joins():
+        stage = RawSQL('"board_stage"."id"', (), output_field=BigIntegerField())  # noqa: S611 (fixed SQL)
+        merged, params = union_all_sql(first_ids(branch, stage)[:page_size] for branch in branches)
+        if merged is None:
+            return None, []
+        return (
+            "SELECT first_cards.pk FROM unnest(%s) AS board_stage (id) CROSS JOIN LATERAL "  # noqa: S608 (ORM SQL)
+            f"(SELECT pk FROM ({merged}) branches ORDER BY {order} LIMIT %s) first_cards",
+            [list(stage_ids), *params, page_size],
+        )
+    merged, params = union_all_sql(
+        first_ids(branch, stage_id)[:page_size] for branch in branches for stage_id in stage_ids
+    )
+    if merged is None:
+        return None, []
+    return (
+        "SELECT pk FROM (SELECT pk, ROW_NUMBER() OVER "  # noqa: S608 (ORM SQL)
+        f'(PARTITION BY "stage_id" ORDER BY {order}) AS column_rank FROM ({merged}) first_ids) ranked '
+        "WHERE column_rank <= %s",
+        [*params, page_size],
+    )
 
 
-def _branch_sql_per_stage(branches, stage_ids: list[int], part) -> tuple[str | None, list]:
-    """``union_all_sql`` of ``part(branch, stage_id)`` for every branch and stage, each branch's
-    part compiled once."""
-    from django.core.exceptions import EmptyResultSet
-
-    parts, params = [], []
-    for branch in branches:
-        try:
-            sql, part_params = part(branch, _STAGE_SLOT).query.sql_with_params()
-        except EmptyResultSet:
-            continue
-        slots = [position for position, value in enumerate(part_params) if value == _STAGE_SLOT]
-        if len(slots) != 1:  # the slot's value also came from elsewhere: compile stage by stage
-            sql, more = union_all_sql([part(branch, stage_id) for stage_id in stage_ids])
-            if sql is not None:
-                parts.append(sql)
-                params.extend(more)
-            continue
-        for stage_id in stage_ids:
-            parts.append(f"SELECT * FROM ({sql}) part_{len(parts)}")  # noqa: S608 (ORM SQL)
-            params.extend(part_params[: slots[0]])
-            params.append(stage_id)
-            params.extend(part_params[slots[0] + 1 :])
-    return (" UNION ALL ".join(parts) or None), params
+def _lateral_joins() -> bool:
+    return connection.vendor == "postgresql"
 
 
 def board_column_figures(*, queryset: QuerySet[Opportunity]) -> list[dict]:

@@ -9,10 +9,12 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from crm.dates import company_today
+from opportunities import selectors_board
 from opportunities.models import Activity, Attachment, Opportunity, StageChange
 from opportunities.selectors_board import BOARD_PAGE_SIZE
 from opportunities.services import opportunity_add_activity, opportunity_move_stage, opportunity_update
@@ -178,9 +180,16 @@ def test_it_shows_the_first_cards_of_a_column_and_loads_more(client, make_deal, 
     assert 'hx-swap-oob="true"' in chunk.content.decode()  # the button is replaced (here: removed)
 
 
-def test_it_shows_a_column_s_first_cards_across_the_rep_s_deals_and_the_pool(client, make_deal, rep, team, stages):
+@pytest.mark.parametrize("lateral", [True, False], ids=["lateral-join", "union-of-stages"])
+def test_it_shows_a_column_s_first_cards_across_the_rep_s_deals_and_the_pool(
+    client, make_deal, rep, team, stages, lateral, monkeypatch
+):
     # Two branches of the visibility rule (own deals, the team's pool), interleaved by date: the
-    # column's first cards are the earliest of both together, in order.
+    # column's first cards are the earliest of both together, in order. Read by a LATERAL join on
+    # PostgreSQL, by a UNION ALL of every (branch, stage) pair elsewhere.
+    if lateral and connection.vendor != "postgresql":
+        pytest.skip("LATERAL joins are PostgreSQL's")
+    monkeypatch.setattr(selectors_board, "_lateral_joins", lambda: lateral)
     team.reps_see_pool = True
     team.save()
     deals = [
