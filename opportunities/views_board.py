@@ -41,7 +41,7 @@ from opportunities.selectors_board import (
 from opportunities.services import opportunity_add_activity, opportunity_move_stage, opportunity_update
 from opportunities.views_detail import render_detail
 from stages.models import Stage
-from teams.selectors import teams_managed_by, users_assignable_by
+from teams.selectors import teams_managed_by, user_is_manager, users_assignable_by
 
 
 def _int_or_none(raw: str | None) -> int | None:
@@ -63,8 +63,10 @@ def board(request: HttpRequest) -> HttpResponse:
     today = company_today()
     context = {"pipelines": pipelines, "pipeline": pipeline, "today": today, "page_size": BOARD_PAGE_SIZE}
     filters = board_filter_data(request.GET)
-    teams = list(teams_managed_by(user=request.user))
-    if teams:  # managers and admins filter by team and owner; a rep sees only their own deals anyway
+    # Managers and admins filter by team and owner; a rep sees only their own deals anyway, and
+    # the flag loaded with the request's user says which they are without a query.
+    teams = list(teams_managed_by(user=request.user)) if user_is_manager(user=request.user) else []
+    if teams:
         context.update(teams=teams, owners=list(users_assignable_by(user=request.user)))
     if pipeline is not None:
         stages = list(pipeline.stages.all())
