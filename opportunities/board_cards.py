@@ -28,26 +28,6 @@ from stages.models import Stage
 
 _PK = 987654321  # stands for a deal's id in the URL patterns, reversed once per response
 
-CARD_HTML = """\
-<article class="opp-card{overdue_class}" id="opp-{pk}" data-id="{pk}" data-version="{version}" \
-data-stage="{stage_id}" data-move-url="{move_url}">
-  <a class="opp-card-title" href="{detail_url}">{title}</a>
-  <div class="opp-card-customer">{customer}</div>
-  <div class="opp-card-meta">
-    <span class="opp-card-amount">{amount}</span>
-    <span class="opp-card-date" title="{close_date_label}">{close_date}</span>
-  </div>
-  <div class="opp-card-foot">
-    <span class="opp-owner"><span class="avatar" aria-hidden="true">{initials}</span>{owner}</span>
-    <span class="opp-marks">
-      {overdue_mark}
-      {stale_mark}
-    </span>
-  </div>
-</article>
-"""
-
-
 HEAD_HTML = """\
 <header class="board-col-head" id="col-head-{pk}">
   <div class="board-col-title">
@@ -145,24 +125,27 @@ class BoardCards:
         return names
 
     def _card(self, card: BoardCard) -> str:
+        # An f-string rather than a module template's str.format(**fields), which parses the
+        # template again for each of a board's 160 cards.
         overdue = is_overdue(card, self.today)
         pk = str(card.pk)
         close_date = card.expected_close_date
-        owner_initials, owner = self._owner(card.owner)
-        return CARD_HTML.format(
-            overdue_class=" is-overdue" if overdue else "",
-            pk=pk,
-            version=card.version,
-            stage_id=card.stage_id,
-            move_url=pk.join(self.move_url),
-            detail_url=pk.join(self.detail_url),
-            title=escape_text(card.title),
-            customer=escape_text(card.customer_name),
-            amount=escape_text(money(card.amount, card.currency)),
-            close_date_label=self.close_date_label,
-            close_date=close_date.isoformat() if close_date else "",
-            initials=owner_initials,
-            owner=owner,
-            overdue_mark=self.overdue_mark if overdue else "",
-            stale_mark=self.stale_mark if is_stale(card, self.today) else "",
-        )
+        owner_initials, owner_name = self._owner(card.owner)
+        return f"""\
+<article class="opp-card{" is-overdue" if overdue else ""}" id="opp-{pk}" data-id="{pk}" data-version="{card.version}" \
+data-stage="{card.stage_id}" data-move-url="{pk.join(self.move_url)}">
+  <a class="opp-card-title" href="{pk.join(self.detail_url)}">{escape_text(card.title)}</a>
+  <div class="opp-card-customer">{escape_text(card.customer_name)}</div>
+  <div class="opp-card-meta">
+    <span class="opp-card-amount">{escape_text(money(card.amount, card.currency))}</span>
+    <span class="opp-card-date" title="{self.close_date_label}">{close_date.isoformat() if close_date else ""}</span>
+  </div>
+  <div class="opp-card-foot">
+    <span class="opp-owner"><span class="avatar" aria-hidden="true">{owner_initials}</span>{owner_name}</span>
+    <span class="opp-marks">
+      {self.overdue_mark if overdue else ""}
+      {self.stale_mark if is_stale(card, self.today) else ""}
+    </span>
+  </div>
+</article>
+"""
