@@ -124,12 +124,16 @@ def board_opportunities(*, user, pipeline: Pipeline, filters: QueryDict) -> Quer
 def board_opportunities_by_branch(*, user, pipeline: Pipeline, filters: QueryDict) -> list[QuerySet[Opportunity]]:
     """``board_opportunities`` split by the branches of the visibility rule (no deal in two):
     each branch reads an index of its own (opp_open_owner_board, opp_open_team_board)."""
-    filterset = OpportunityFilterSet(data=board_filter_data(filters), queryset=Opportunity.objects.none())
-    filterset.is_valid()
-    return [
-        filterset.filter_queryset(branch.filter(pipeline=pipeline, status=Opportunity.Status.OPEN))
+    branches = [
+        branch.filter(pipeline=pipeline, status=Opportunity.Status.OPEN)
         for branch in Opportunity.objects.visible_to_by_branch(user)
     ]
+    data = board_filter_data(filters)
+    if not data:  # the FilterSet of no filter leaves the branches as they are (it costs ~0.4 ms)
+        return branches
+    filterset = OpportunityFilterSet(data=data, queryset=Opportunity.objects.none())
+    filterset.is_valid()
+    return [filterset.filter_queryset(branch) for branch in branches]
 
 
 def board_columns(*, stages: list[Stage], branches: list[QuerySet[Opportunity]], page_size: int = BOARD_PAGE_SIZE):
