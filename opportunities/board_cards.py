@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from crm.escaping import escape_text
-from opportunities.selectors_board import BoardCard
+from opportunities.selectors_board import BoardCard, BoardColumn
 from opportunities.templatetags.opportunity_display import (
     initials,
     is_overdue,
@@ -109,6 +109,42 @@ class BoardCards:
             )
         swap = ' hx-swap-oob="true"' if oob else ""
         return mark_safe(f'<div class="board-more" id="more-{stage.pk}"{swap}>{button}</div>\n')  # noqa: S308
+
+    def columns(self, columns: list[BoardColumn], *, board_query: str) -> SafeString:
+        """Every column with its head, first cards and "Load more", as the page's loop over them
+        wrote it (its indentation kept)."""
+        html = []
+        for column in columns:
+            stage = column.stage
+            pk = stage.pk
+            head = self.column_head(stage=stage, count=column.count, total=column.total, weighted=column.weighted)
+            more = self.more_button(
+                stage=stage, has_more=column.has_more, cursor=column.cursor, board_query=board_query
+            )
+            html.append(
+                f"""
+      <section class="board-column" data-stage="{pk}" aria-labelledby="col-title-{pk}">
+        {head}
+        <div class="board-cards" id="cards-{pk}" data-stage="{pk}" data-cards>
+          {self.cards(column.cards)}
+        </div>
+        {more}
+      </section>
+      """
+            )
+        return mark_safe("".join(html))  # noqa: S308 (heads, cards and buttons are escaped)
+
+    @staticmethod
+    def options(items, *, selected: str | None, label=str) -> SafeString:
+        """The ``<option>`` of each item (its id, its ``label``) of a filter's ``<select>``; the
+        one whose id is ``selected`` (as the query string has it) selected."""
+        return mark_safe(  # noqa: S308 (labels are escaped)
+            "".join(
+                f'<option value="{item.pk}"{" selected" if str(item.pk) == selected else ""}>'
+                f"{escape_text(label(item))}</option>"
+                for item in items
+            )
+        )
 
     def card(self, card: BoardCard) -> SafeString:
         return mark_safe(self._card(card))  # noqa: S308 (every field is escaped in _card)
