@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import BigIntegerField, Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, DecimalField, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 
@@ -156,15 +156,16 @@ def board_columns(*, stages: list[Stage], branches: list[QuerySet[Opportunity]],
 
 def board_column_figures_by_branch(*, branches: list[QuerySet[Opportunity]]) -> list[dict]:
     """``board_column_figures`` of the union of ``branches`` (which share no deal): each
-    branch grouped on its own index, the sums added up. One query."""
-    money = DecimalField(max_digits=24, decimal_places=2)
+    branch grouped on its own index, the sums added up. One query.
+
+    The weighted total is summed per probability, then multiplied: the same exact sum as
+    ``SUM(amount × probability)``, without a numeric product per deal (a manager's column adds
+    up tens of thousands), as a stage's deals share a handful of probabilities."""
     grouped = [
         branch.order_by()
-        .values("stage_id")
+        .values("stage_id", "probability")
         .annotate(
-            count=Count("pk"),
-            total=Sum("amount_base", output_field=money),
-            weighted_pct=Sum(F("amount_base") * F("probability"), output_field=money),
+            count=Count("pk"), total=Sum("amount_base", output_field=DecimalField(max_digits=24, decimal_places=2))
         )
         for branch in branches
     ]
@@ -174,13 +175,13 @@ def board_column_figures_by_branch(*, branches: list[QuerySet[Opportunity]]) -> 
     sums: dict[int, list] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for stage_id, count, total, weighted_pct in cursor.fetchall():
+        for stage_id, probability, count, total in cursor.fetchall():
             row = sums.setdefault(stage_id, [0, None, None])
             row[0] += count
             if total is not None:
-                row[1] = Decimal(str(total)) + (row[1] or 0)
-            if weighted_pct is not None:
-                row[2] = Decimal(str(weighted_pct)) + (row[2] or 0)
+                total = Decimal(str(total))
+                row[1] = total + (row[1] or 0)
+                row[2] = total * probability + (row[2] or 0)
     return [
         {
             "stage_id": stage_id,
@@ -251,27 +252,7 @@ def _lateral_joins() -> bool:
 
 def board_column_figures(*, queryset: QuerySet[Opportunity]) -> list[dict]:
     """Per stage: count, total (CNY) and weighted total (CNY × probability / 100). One query."""
-    money = DecimalField(max_digits=20, decimal_places=2)
-    rows = (
-        queryset.order_by()
-        .values("stage_id")
-        .annotate(
-            count=Count("pk"),
-            total=Sum("amount_base", output_field=money),
-            weighted_pct=Sum(
-                F("amount_base") * F("probability"), output_field=DecimalField(max_digits=24, decimal_places=2)
-            ),
-        )
-    )
-    return [
-        {
-            "stage_id": row["stage_id"],
-            "count": row["count"],
-            "total": _money(row["total"]),
-            "weighted": _money(None if row["weighted_pct"] is None else Decimal(row["weighted_pct"]) / 100),
-        }
-        for row in rows
-    ]
+    return board_column_figures_by_branch(branches=[queryset])
 
 
 def _money(value) -> Decimal:
