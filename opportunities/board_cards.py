@@ -4,8 +4,8 @@ A board shows up to eight columns of twenty cards; an include per card (a contex
 dozen variable lookups and filters, two ``{% url %}`` tags, four translations) was most of the
 page's time. Here the labels, the URL patterns and the day are worked out once per response
 and each card is one string format with its fields escaped, the markup unchanged. The rules
-stay in one place: the display filters of ``opportunity_display`` (people, money, overdue,
-stale) are called as they are.
+stay in one place: the display filters of ``opportunity_display`` (people, money, overdue) are
+called as they are, and staleness is the selector's (``opportunity_staleness``).
 """
 
 from django.urls import reverse
@@ -14,11 +14,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from crm.escaping import escape_text
+from opportunities.selectors import opportunity_staleness
 from opportunities.selectors_board import BoardCard, BoardColumn
 from opportunities.templatetags.opportunity_display import (
     initials,
     is_overdue,
-    is_stale,
     money,
     money_whole,
     person,
@@ -57,6 +57,7 @@ class BoardCards:
 
     def __init__(self, *, today) -> None:
         self.today = today
+        self.is_stale = opportunity_staleness(today=today)
         self.move_url = _url_pattern("opportunities:move")
         self.detail_url = _url_pattern("opportunities:detail")
         self.close_date_label = escape(_("Expected close date"))
@@ -180,7 +181,7 @@ data-stage="{card.stage_id}" data-move-url="{pk.join(self.move_url)}">
     <span class="opp-owner"><span class="avatar" aria-hidden="true">{owner_initials}</span>{owner_name}</span>
     <span class="opp-marks">
       {self.overdue_mark if overdue else ""}
-      {self.stale_mark if is_stale(card, self.today) else ""}
+      {self.stale_mark if self.is_stale(card) else ""}
     </span>
   </div>
 </article>

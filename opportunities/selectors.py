@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from collections.abc import Callable
 
 from django.db.models import F, Lookup, Q, QuerySet, Value
 from django.utils.functional import cached_property
@@ -165,11 +166,24 @@ def opportunity_is_stale(*, opportunity: Opportunity, today=None) -> bool:
     """The same rule as ``opportunity_stale_q``, for one row already loaded with its stage."""
     from crm.dates import company_today
 
-    days = opportunity.stage.rotting_days
-    if opportunity.status != Opportunity.Status.OPEN or days is None or opportunity.stage.kind != Stage.Kind.OPEN:
-        return False
-    idle_since = max(filter(None, (opportunity.last_activity_at, opportunity.stage_entered_at)))
-    return idle_since < _stale_threshold(rotting_days=days, today=today or company_today())
+    return opportunity_staleness(today=today or company_today())(opportunity)
+
+
+def opportunity_staleness(*, today) -> Callable[[Opportunity], bool]:
+    """``opportunity_is_stale`` as of ``today`` for many rows (a board's 160 cards): each idle
+    limit's threshold is worked out once, not once per row."""
+    thresholds: dict[int, datetime.datetime] = {}
+
+    def is_stale(opportunity: Opportunity) -> bool:
+        days = opportunity.stage.rotting_days
+        if opportunity.status != Opportunity.Status.OPEN or days is None or opportunity.stage.kind != Stage.Kind.OPEN:
+            return False
+        threshold = thresholds.get(days)
+        if threshold is None:
+            threshold = thresholds[days] = _stale_threshold(rotting_days=days, today=today)
+        return max(filter(None, (opportunity.last_activity_at, opportunity.stage_entered_at))) < threshold
+
+    return is_stale
 
 
 # --- activities and the timeline ----------------------------------------------------------
