@@ -67,6 +67,13 @@ class BoardCards:
             f"{escape(_('Stale'))}</span>"
         )
         self.owners: dict[int | None, tuple[str, str]] = {}
+        # A column head's labels and "Load more" URL, for the eight columns of a board.
+        self.head_labels = {
+            "count_label": escape(_("Open deals")),
+            "total_label": escape(_("Total amount in CNY")),
+            "weighted_label": escape(_("Amount × probability, in CNY")),
+        }
+        self.column_url = _url_pattern("opportunities:board_column")
 
     def column_head(self, *, stage: Stage, count: int, total, weighted) -> SafeString:
         """A column's header: its stage, how many open deals, their total and weighted amount,
@@ -85,13 +92,11 @@ class BoardCards:
                 f"{escape(_('To leave:'))}{needs}</span>"
             )
         html = HEAD_HTML.format(
+            **self.head_labels,
             pk=stage.pk,
             name=escape(stage.name),
-            count_label=escape(_("Open deals")),
             count=count,
-            total_label=escape(_("Total amount in CNY")),
             total=escape(money_whole(total)),
-            weighted_label=escape(_("Amount × probability, in CNY")),
             weighted=escape(_("%(amount)s weighted") % {"amount": money_whole(weighted)}),
             probability=stage.probability,
             gate=gate,
@@ -102,7 +107,7 @@ class BoardCards:
         """A column's "Load more" (its next cards after ``cursor``); empty when there are none."""
         button = ""
         if has_more:
-            url = escape(f"{reverse('opportunities:board_column', args=[stage.pk])}?after={cursor}")
+            url = f"{str(stage.pk).join(self.column_url)}?after={escape(cursor)}"
             query = f"&amp;{escape(board_query)}" if board_query else ""
             button = (
                 f'<button type="button" class="button-subtle" hx-get="{url}{query}" hx-target="#cards-{stage.pk}" '
