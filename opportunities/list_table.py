@@ -20,7 +20,7 @@ from crm.escaping import escape_text
 from crm.templatetags.jihui import money
 from opportunities.exports import Column
 from opportunities.models import Opportunity
-from opportunities.selectors import row_is_stale, row_owner_name
+from opportunities.selectors import row_owner_name, row_staleness
 
 _PK = 2147483647  # a pk that appears nowhere else in a URL
 _CELL = "\n      "  # the template's indentation, kept
@@ -67,12 +67,15 @@ def opportunity_list_rows(deals: Iterable[dict], *, selectable: bool, today: dat
     e = escape_text
     detail_url = _url_for_pk("opportunities:detail")
     customer_url = _url_for_pk("customers:detail")
-    overdue = f'<span class="badge overdue">{e(_("Overdue"))}</span> '
-    stale = f'<span class="badge stale">{e(_("Stale"))}</span> '
-    pool = f'<span class="badge pool">{e(_("Unassigned"))}</span>'
+    # Translated outside the f-strings: makemessages (xgettext) does not read their expressions.
+    overdue, stale, pool = e(_("Overdue")), e(_("Stale")), e(_("Unassigned"))
+    overdue = f'<span class="badge overdue">{overdue}</span> '
+    stale = f'<span class="badge stale">{stale}</span> '
+    pool = f'<span class="badge pool">{pool}</span>'
     select = _("Select %(title)s")
     statuses = {value: e(label) for value, label in Opportunity.Status.choices}  # get_status_display, once
     dash = '<span class="muted">—</span>'
+    is_stale = row_staleness(today=today)
     rows = []
     for deal in deals:
         pk = str(deal["pk"])  # an id, not a number to read: never grouped
@@ -82,7 +85,7 @@ def opportunity_list_rows(deals: Iterable[dict], *, selectable: bool, today: dat
         link = f'<a href="{e(detail_url(deal["pk"]))}">{title}</a>' if detail_url else f"<strong>{title}</strong>"
         flags = (
             (overdue if is_open and deal["expected_close_date"] < today else "")
-            + (stale if row_is_stale(deal, today=today) else "")
+            + (stale if is_stale(deal) else "")
             + (pool if not deal["owner_id"] and is_open else "")
         )
         last_activity = deal["last_activity_at"] and f"{timezone.localtime(deal['last_activity_at']):%Y-%m-%d %H:%M}"

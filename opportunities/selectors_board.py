@@ -10,14 +10,16 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db import connection
+from django.db.models import BigIntegerField, Count, DecimalField, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 
 from opportunities.filtersets import OpportunityFilterSet
 from opportunities.models import Opportunity
 from opportunities.pagination import union_all_sql
 from stages.models import Pipeline, Stage
+from teams.models import User
 
 BOARD_PAGE_SIZE = 20
 # The list filters that make sense on a board (whose columns are the stages of one pipeline).
@@ -27,13 +29,49 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 
+@dataclass(slots=True)
+class BoardCard:
+    """What a card shows and its marks need (BoardCards), read as one row: a board shows 160
+    cards, and an Opportunity with its customer and owner is three model instances each.
+    Named as on Opportunity, so the display rules (overdue, stale, people) read either."""
+
+    pk: int
+    stage_id: int
+    version: int
+    status: str
+    title: str
+    amount: Decimal | None
+    currency: str
+    expected_close_date: datetime.date
+    last_activity_at: datetime.datetime | None
+    stage_entered_at: datetime.datetime
+    customer_name: str
+    owner: User | None
+    stage: Stage | None = None  # the column's
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == Opportunity.Status.OPEN
+
+    @classmethod
+    def of(cls, opportunity: Opportunity) -> "BoardCard":
+        """The card of a deal already loaded (with its customer, owner and stage)."""
+        return cls(
+            *(opportunity.pk, opportunity.stage_id, opportunity.version, opportunity.status, opportunity.title),
+            *(opportunity.amount, opportunity.currency, opportunity.expected_close_date),
+            *(opportunity.last_activity_at, opportunity.stage_entered_at, opportunity.customer.name),
+            owner=opportunity.owner,
+            stage=opportunity.stage,
+        )
+
+
 @dataclass
 class BoardColumn:
     stage: Stage
     count: int = 0
     total: Decimal = ZERO
     weighted: Decimal = ZERO
-    cards: list[Opportunity] = field(default_factory=list)
+    cards: list[BoardCard] = field(default_factory=list)
 
     @property
     def has_more(self) -> bool:
@@ -86,61 +124,48 @@ def board_opportunities(*, user, pipeline: Pipeline, filters: QueryDict) -> Quer
 def board_opportunities_by_branch(*, user, pipeline: Pipeline, filters: QueryDict) -> list[QuerySet[Opportunity]]:
     """``board_opportunities`` split by the branches of the visibility rule (no deal in two):
     each branch reads an index of its own (opp_open_owner_board, opp_open_team_board)."""
-    filterset = OpportunityFilterSet(data=board_filter_data(filters), queryset=Opportunity.objects.none())
-    filterset.is_valid()
-    return [
-        filterset.filter_queryset(branch.filter(pipeline=pipeline, status=Opportunity.Status.OPEN))
+    branches = [
+        branch.filter(pipeline=pipeline, status=Opportunity.Status.OPEN)
         for branch in Opportunity.objects.visible_to_by_branch(user)
     ]
+    data = board_filter_data(filters)
+    if not data:  # the FilterSet of no filter leaves the branches as they are (it costs ~0.4 ms)
+        return branches
+    filterset = OpportunityFilterSet(data=data, queryset=Opportunity.objects.none())
+    filterset.is_valid()
+    return [filterset.filter_queryset(branch) for branch in branches]
 
 
-def board_columns(
-    *,
-    queryset: QuerySet[Opportunity] | None = None,
-    stages: list[Stage],
-    page_size: int = BOARD_PAGE_SIZE,
-    branches: list[QuerySet[Opportunity]] | None = None,
-):
+def board_columns(*, stages: list[Stage], branches: list[QuerySet[Opportunity]], page_size: int = BOARD_PAGE_SIZE):
     """One column per open stage with its count, total and weighted amount (amount in CNY ×
-    probability, summed in SQL) and its first ``page_size`` cards. Two queries; three when
-    ``branches`` (``board_opportunities_by_branch``) are given, which read the figures and the
-    first cards branch by branch and stage by stage, each on an index."""
+    probability, summed in SQL) and its first ``page_size`` cards. ``branches``
+    (``board_opportunities_by_branch``) are read branch by branch and stage by stage, each on
+    an index. Two queries."""
     columns = {stage.pk: BoardColumn(stage=stage) for stage in stages if stage.kind == Stage.Kind.OPEN}
-    figures = (
-        board_column_figures(queryset=queryset)
-        if branches is None
-        else board_column_figures_by_branch(branches=branches)
-    )
-    for row in figures:
+    for row in board_column_figures_by_branch(branches=branches):
         column = columns.get(row["stage_id"])
         if column is not None:
             column.count, column.total, column.weighted = row["count"], row["total"], row["weighted"]
-    cards = (
-        board_first_cards(queryset=queryset, page_size=page_size)
-        if branches is None
-        else board_first_cards_by_branch(branches=branches, stage_ids=list(columns), page_size=page_size)
-    )
-    for card in cards:
+    for card in board_first_cards_by_branch(branches=branches, stage_ids=list(columns), page_size=page_size):
         column = columns.get(card.stage_id)
         if column is not None:
-            _set_stage(card, column.stage)
+            card.stage = column.stage
             column.cards.append(card)
     return list(columns.values())
 
 
 def board_column_figures_by_branch(*, branches: list[QuerySet[Opportunity]]) -> list[dict]:
     """``board_column_figures`` of the union of ``branches`` (which share no deal): each
-    branch grouped on its own index, the sums added up. One query."""
-    from django.db import connection
+    branch grouped on its own index, the sums added up. One query.
 
-    money = DecimalField(max_digits=24, decimal_places=2)
+    The weighted total is summed per probability, then multiplied: the same exact sum as
+    ``SUM(amount × probability)``, without a numeric product per deal (a manager's column adds
+    up tens of thousands), as a stage's deals share a handful of probabilities."""
     grouped = [
         branch.order_by()
-        .values("stage_id")
+        .values("stage_id", "probability")
         .annotate(
-            count=Count("pk"),
-            total=Sum("amount_base", output_field=money),
-            weighted_pct=Sum(F("amount_base") * F("probability"), output_field=money),
+            count=Count("pk"), total=Sum("amount_base", output_field=DecimalField(max_digits=24, decimal_places=2))
         )
         for branch in branches
     ]
@@ -150,13 +175,13 @@ def board_column_figures_by_branch(*, branches: list[QuerySet[Opportunity]]) -> 
     sums: dict[int, list] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for stage_id, count, total, weighted_pct in cursor.fetchall():
+        for stage_id, probability, count, total in cursor.fetchall():
             row = sums.setdefault(stage_id, [0, None, None])
             row[0] += count
             if total is not None:
-                row[1] = Decimal(str(total)) + (row[1] or 0)
-            if weighted_pct is not None:
-                row[2] = Decimal(str(weighted_pct)) + (row[2] or 0)
+                total = Decimal(str(total))
+                row[1] = total + (row[1] or 0)
+                row[2] = total * probability + (row[2] or 0)
     return [
         {
             "stage_id": stage_id,
@@ -170,87 +195,64 @@ def board_column_figures_by_branch(*, branches: list[QuerySet[Opportunity]]) -> 
 
 def board_first_cards_by_branch(
     *, branches: list[QuerySet[Opportunity]], stage_ids: list[int], page_size: int
-) -> list[Opportunity]:
-    """The first ``page_size`` cards of every stage: each (branch, stage) pair's first ids in
-    card order in one UNION ALL (each an index range), merged per stage; then those cards with
-    their relations, by id (the ids were read through the user's branches). Two queries."""
-    from django.db import connection
-
-    def first_ids(branch: QuerySet[Opportunity], stage_id: int) -> QuerySet:
-        return (
-            branch.filter(stage_id=stage_id)
-            .order_by(*CARD_ORDER)
-            .values_list("pk", "stage_id", *CARD_ORDER[:-1])[:page_size]
-        )
-
-    sql, params = _branch_sql_per_stage(branches, stage_ids, first_ids)
+) -> list[BoardCard]:
+    """The first ``page_size`` cards of every stage, in one query: the first ids in card order
+    of each stage, each branch on its index (``_first_card_ids_sql``), and their cards read by id
+    (the ids were read through the user's branches)."""
+    sql, params = _first_card_ids_sql(branches=branches, stage_ids=stage_ids, page_size=page_size)
     if sql is None:
         return []
-    per_stage: dict[int, list] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for pk, stage_id, close_date in cursor.fetchall():
-            per_stage.setdefault(stage_id, []).append((close_date, pk))
-    ids = [pk for rows in per_stage.values() for _close, pk in sorted(rows)[:page_size]]
-    if not ids:
-        return []
-    return list(_with_card_relations(Opportunity.objects.filter(pk__in=ids)).order_by("stage_id", *CARD_ORDER))
+    cards = Opportunity.objects.filter(pk__in=RawSQL(sql, params))  # noqa: S611 (ORM SQL)
+    return _board_cards(cards.order_by("stage_id", *CARD_ORDER))
 
 
-# Stands for the stage id in a branch's SQL, compiled once and repeated for every stage: the
-# ORM compiles a query in about a millisecond, and a board asks branches × stages of them.
-_STAGE_SLOT = -987_654_321
+def _first_card_ids_sql(
+    *, branches: list[QuerySet[Opportunity]], stage_ids: list[int], page_size: int
+) -> tuple[str | None, list]:
+    """SQL of the ids of each stage's first ``page_size`` cards, the first of every branch's
+    first (each an index range); None when no branch can match.
+
+    On PostgreSQL the stages are a LATERAL loop around one subquery per branch: PostgreSQL
+    plans a query in time that grows with its subqueries, and branches × stages of them (16 on a
+    rep's board) took longer to plan (~2 ms) than to run. Elsewhere (SQLite) every (branch,
+    stage) pair is a part of a UNION ALL, ranked per stage."""
+    order = ", ".join(f'"{name}"' for name in CARD_ORDER)
+
+    def first_ids(branch: QuerySet[Opportunity], stage) -> QuerySet:
+        return branch.filter(stage_id=stage).order_by(*CARD_ORDER).values_list("pk", "stage_id", *CARD_ORDER[:-1])
+
+    if not stage_ids:
+        return None, []
+    if _lateral_joins():
+        stage = RawSQL('"board_stage"."id"', (), output_field=BigIntegerField())  # noqa: S611 (fixed SQL)
+        merged, params = union_all_sql(first_ids(branch, stage)[:page_size] for branch in branches)
+        if merged is None:
+            return None, []
+        return (
+            "SELECT first_cards.pk FROM unnest(%s) AS board_stage (id) CROSS JOIN LATERAL "  # noqa: S608 (ORM SQL)
+            f"(SELECT pk FROM ({merged}) branches ORDER BY {order} LIMIT %s) first_cards",
+            [list(stage_ids), *params, page_size],
+        )
+    merged, params = union_all_sql(
+        first_ids(branch, stage_id)[:page_size] for branch in branches for stage_id in stage_ids
+    )
+    if merged is None:
+        return None, []
+    return (
+        "SELECT pk FROM (SELECT pk, ROW_NUMBER() OVER "  # noqa: S608 (ORM SQL)
+        f'(PARTITION BY "stage_id" ORDER BY {order}) AS column_rank FROM ({merged}) first_ids) ranked '
+        "WHERE column_rank <= %s",
+        [*params, page_size],
+    )
 
 
-def _branch_sql_per_stage(branches, stage_ids: list[int], part) -> tuple[str | None, list]:
-    """``union_all_sql`` of ``part(branch, stage_id)`` for every branch and stage, each branch's
-    part compiled once."""
-    from django.core.exceptions import EmptyResultSet
-
-    parts, params = [], []
-    for branch in branches:
-        try:
-            sql, part_params = part(branch, _STAGE_SLOT).query.sql_with_params()
-        except EmptyResultSet:
-            continue
-        slots = [position for position, value in enumerate(part_params) if value == _STAGE_SLOT]
-        if len(slots) != 1:  # the slot's value also came from elsewhere: compile stage by stage
-            sql, more = union_all_sql([part(branch, stage_id) for stage_id in stage_ids])
-            if sql is not None:
-                parts.append(sql)
-                params.extend(more)
-            continue
-        for stage_id in stage_ids:
-            parts.append(f"SELECT * FROM ({sql}) part_{len(parts)}")  # noqa: S608 (ORM SQL)
-            params.extend(part_params[: slots[0]])
-            params.append(stage_id)
-            params.extend(part_params[slots[0] + 1 :])
-    return (" UNION ALL ".join(parts) or None), params
+def _lateral_joins() -> bool:
+    return connection.vendor == "postgresql"
 
 
 def board_column_figures(*, queryset: QuerySet[Opportunity]) -> list[dict]:
     """Per stage: count, total (CNY) and weighted total (CNY × probability / 100). One query."""
-    money = DecimalField(max_digits=20, decimal_places=2)
-    rows = (
-        queryset.order_by()
-        .values("stage_id")
-        .annotate(
-            count=Count("pk"),
-            total=Sum("amount_base", output_field=money),
-            weighted_pct=Sum(
-                F("amount_base") * F("probability"), output_field=DecimalField(max_digits=24, decimal_places=2)
-            ),
-        )
-    )
-    return [
-        {
-            "stage_id": row["stage_id"],
-            "count": row["count"],
-            "total": _money(row["total"]),
-            "weighted": _money(None if row["weighted_pct"] is None else Decimal(row["weighted_pct"]) / 100),
-        }
-        for row in rows
-    ]
+    return board_column_figures_by_branch(branches=[queryset])
 
 
 def _money(value) -> Decimal:
@@ -258,47 +260,41 @@ def _money(value) -> Decimal:
     return ZERO if value is None else Decimal(str(value)).quantize(CENT)
 
 
-# What a card shows and its marks need (BoardCards), and no more: a board loads 160 cards.
-CARD_FIELDS = (
-    *("title", "version", "status", "stage", "amount", "currency", "expected_close_date"),
+_CARD_COLUMNS = (
+    *("pk", "stage_id", "version", "status", "title", "amount", "currency", "expected_close_date"),
     *("last_activity_at", "stage_entered_at", "customer__name"),
-    *("owner__username", "owner__first_name", "owner__last_name"),
+    *("owner_id", "owner__username", "owner__first_name", "owner__last_name"),
 )
 
 
-def _with_card_relations(queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
-    """Cards with their customer and owner; their stage is the column's (``_set_stage``)."""
-    return queryset.select_related("customer", "owner").only(*CARD_FIELDS)
-
-
-def _set_stage(card: Opportunity, stage: Stage) -> None:
-    # The column's stage, already loaded, rather than a copy of it joined to every card.
-    Opportunity.stage.field.set_cached_value(card, stage)
-
-
-def board_first_cards(*, queryset: QuerySet[Opportunity], page_size: int) -> list[Opportunity]:
-    """The first ``page_size`` cards of every stage, in one query (a window function per stage)."""
-    ranked = _with_card_relations(queryset).annotate(
-        column_rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F(name).asc() for name in CARD_ORDER])
-    )
-    return list(ranked.filter(column_rank__lte=page_size).order_by("stage_id", *CARD_ORDER))
+def _board_cards(queryset: QuerySet[Opportunity]) -> list[BoardCard]:
+    """The cards of ``queryset`` in its order, one row each; one User per owner, whose name
+    every card of theirs shows (a rep's board is one owner and the pool)."""
+    owners: dict[int | None, User | None] = {None: None}
+    cards = []
+    for *fields, owner_id, username, first_name, last_name in queryset.values_list(*_CARD_COLUMNS):
+        owner = owners.get(owner_id, False)
+        if owner is False:
+            owner = owners[owner_id] = User(pk=owner_id, username=username, first_name=first_name, last_name=last_name)
+        cards.append(BoardCard(*fields, owner))
+    return cards
 
 
 def board_column_cards(
     *, queryset: QuerySet[Opportunity], stage: Stage, after: tuple[datetime.date, int] | None, page_size: int
-) -> tuple[list[Opportunity], bool]:
+) -> tuple[list[BoardCard], bool]:
     """The next cards of one column after the cursor, and whether there are more. One query."""
-    cards = _with_card_relations(queryset).filter(stage=stage)
+    cards = queryset.filter(stage=stage)
     if after is not None:
         close_date, pk = after
         cards = cards.filter(Q(expected_close_date__gt=close_date) | Q(expected_close_date=close_date, pk__gt=pk))
-    page = list(cards.order_by(*CARD_ORDER)[: page_size + 1])
+    page = _board_cards(cards.order_by(*CARD_ORDER)[: page_size + 1])
     for card in page:
-        _set_stage(card, stage)
+        card.stage = stage
     return page[:page_size], len(page) > page_size
 
 
-def board_cursor(card: Opportunity) -> str:
+def board_cursor(card: BoardCard) -> str:
     return f"{card.expected_close_date.isoformat()}_{card.pk}"
 
 

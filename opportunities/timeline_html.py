@@ -57,8 +57,9 @@ def _activity_html(event: dict) -> str:
         parts.append(f'<div class="event-body">{body}</div>')
     if event["tracking_number"]:
         carrier = f"{_e(event['carrier'])} · " if event["carrier"] else ""
+        courier = _e(_("Courier"))  # outside the f-string, where makemessages finds it
         parts.append(
-            f'<p class="event-body courier"><span class="label">{_e(_("Courier"))}</span> {carrier}'
+            f'<p class="event-body courier"><span class="label">{courier}</span> {carrier}'
             f'<span class="tracking">{_e(event["tracking_number"])}</span></p>'
         )
     if event["attachments"]:
@@ -130,7 +131,8 @@ def _event_words(event: dict) -> tuple[str, str, list[tuple[str, str]]]:
         return _("Won"), "", lines
     if kind == "lost":
         reason = event["lost_reason_name"]
-        return (f"{_('Lost')}: {reason}" if reason else _("Lost")), "", lines
+        lost = _("Lost")  # outside the f-string, where makemessages finds it
+        return (f"{lost}: {reason}" if reason else lost), "", lines
     if kind == "expired":
         return _("Expired: the expected close date passed"), "", lines
     return _("Reopened (was %(status)s)") % {"status": status_label(event["from_status"])}, "", lines

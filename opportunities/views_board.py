@@ -25,6 +25,7 @@ from opportunities.models import Opportunity
 from opportunities.selectors import opportunity_get_for_user, opportunity_unmet_exit_criteria
 from opportunities.selectors_board import (
     BOARD_PAGE_SIZE,
+    BoardCard,
     board_column_cards,
     board_column_figures,
     board_columns,
@@ -38,9 +39,10 @@ from opportunities.selectors_board import (
     board_stage_for,
 )
 from opportunities.services import opportunity_add_activity, opportunity_move_stage, opportunity_update
+from opportunities.templatetags.opportunity_display import person
 from opportunities.views_detail import render_detail
 from stages.models import Stage
-from teams.selectors import teams_managed_by, users_assignable_by
+from teams.selectors import teams_managed_by, user_is_manager, users_assignable_by
 
 
 def _int_or_none(raw: str | None) -> int | None:
@@ -60,11 +62,25 @@ def board(request: HttpRequest) -> HttpResponse:
     if asked and (pipeline_id is None or pipeline is None):  # unknown, inactive or malformed
         raise Http404
     today = company_today()
-    context = {"pipelines": pipelines, "pipeline": pipeline, "today": today, "page_size": BOARD_PAGE_SIZE}
+    context = {
+        "pipelines": pipelines,
+        "pipeline": pipeline,
+        "pipeline_options": BoardCards.options(pipelines, selected=str(pipeline.pk) if pipeline else None),
+        "today": today,
+        "page_size": BOARD_PAGE_SIZE,
+    }
     filters = board_filter_data(request.GET)
-    teams = list(teams_managed_by(user=request.user))
-    if teams:  # managers and admins filter by team and owner; a rep sees only their own deals anyway
-        context.update(teams=teams, owners=list(users_assignable_by(user=request.user)))
+    # Managers and admins filter by team and owner; a rep sees only their own deals anyway, and
+    # the flag loaded with the request's user says which they are without a query.
+    teams = list(teams_managed_by(user=request.user)) if user_is_manager(user=request.user) else []
+    if teams:
+        owners = list(users_assignable_by(user=request.user))
+        context.update(
+            teams=teams,
+            owners=owners,
+            team_options=BoardCards.options(teams, selected=filters.get("team")),
+            owner_options=BoardCards.options(owners, selected=filters.get("owner"), label=person),
+        )
     if pipeline is not None:
         stages = list(pipeline.stages.all())
         branches = board_opportunities_by_branch(user=request.user, pipeline=pipeline, filters=filters)
@@ -74,19 +90,7 @@ def board(request: HttpRequest) -> HttpResponse:
         context.update(
             stages=stages,
             columns=columns,
-            columns_html=[
-                (
-                    column,
-                    html.column_head(
-                        stage=column.stage, count=column.count, total=column.total, weighted=column.weighted
-                    ),
-                    html.cards(column.cards),
-                    html.more_button(
-                        stage=column.stage, has_more=column.has_more, cursor=column.cursor, board_query=board_query
-                    ),
-                )
-                for column in columns
-            ],
+            columns_html=html.columns(columns, board_query=board_query),
             closing_stages=[stage for stage in stages if stage.kind != Stage.Kind.OPEN],
             totals=_totals(columns),
         )
@@ -283,7 +287,7 @@ def _board_update(request, opportunity: Opportunity, form: MoveForm, *, message:
         "opportunities/partials/board_update.html",
         {
             "card": opportunity,
-            "card_html": html.card(opportunity) if opportunity.is_open else "",
+            "card_html": html.card(BoardCard.of(opportunity)) if opportunity.is_open else "",
             "heads": heads,
             "heads_html": [
                 html.column_head(

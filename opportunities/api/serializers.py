@@ -6,6 +6,7 @@ services in opportunities/services.py, which the views call with ``validated_dat
 """
 
 import functools
+from collections.abc import Callable
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -25,7 +26,6 @@ from opportunities.selectors import (
     opportunities_visible_to,
     opportunity_is_stale,
     opportunity_rows,
-    row_is_stale,
     row_owner_name,
 )
 from opportunities.services import DistributionStrategy
@@ -186,16 +186,17 @@ def opportunity_api_values() -> QuerySet[Opportunity]:
     return _api_rows().all()
 
 
-def opportunity_representation(row: dict, *, today) -> dict:
+def opportunity_representation(row: dict, *, stale: Callable[[dict], bool]) -> dict:
     """``OpportunitySerializer(opportunity).data`` for a row of ``opportunity_api_values``: the
     same JSON, each value turned into it by the serializer's own field, without making a
-    serializer or a model instance per row (on a page of fifty, more than its queries cost)."""
+    serializer or a model instance per row (on a page of fifty, more than its queries cost).
+    ``stale``: ``row_staleness`` as of today, one for the rows of an answer."""
     data = {}
     for name, key, field in _opportunity_columns():
         if name == "owner_name":
             data[name] = row_owner_name(row)
         elif name == "is_stale":
-            data[name] = row_is_stale(row, today=today)
+            data[name] = stale(row)
         else:
             value = row[key]
             data[name] = value if value is None or field is None else field.to_representation(value)

@@ -50,6 +50,7 @@ from opportunities.selectors import (
     attachments_visible_to,
     opportunities_visible_to,
     opportunity_activities,
+    row_staleness,
 )
 from opportunities.selectors_timeline import opportunity_timeline
 from opportunities.services import (
@@ -129,14 +130,14 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return super().filter_queryset(queryset)
 
     def retrieve(self, request, *args, **kwargs):
-        return Response(opportunity_representation(self.get_object(), today=company_today()))
+        return Response(opportunity_representation(self.get_object(), stale=row_staleness(today=company_today())))
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         if page is None:
             return super().list(request, *args, **kwargs)
-        today = company_today()
-        return self.get_paginated_response([opportunity_representation(deal, today=today) for deal in page])
+        stale = row_staleness(today=company_today())
+        return self.get_paginated_response([opportunity_representation(deal, stale=stale) for deal in page])
 
     def paginate_queryset(self, queryset):
         """Pages (and the count) read branch by branch of the visibility rule, each narrowed by

@@ -196,6 +196,18 @@ def test_it_has_every_marked_string_of_the_code_in_a_catalogue(tmp_path):
         f"{path.relative_to(copy)} {entry}" for path in zh_catalogues(copy) for entry in untranslated(parse_po(path)[1])
     ]
     assert missing == [], "new or changed strings to translate: run `bash bin/translations` (docs/TRANSLATION.md)"
+    # And nothing the catalogues hold is lost: a _() inside an f-string's braces is not found by
+    # xgettext, and a regenerated catalogue would drop its translation while the code still asks
+    # for it (or the code no longer uses it: run bin/translations to drop it for good).
+    dropped = [
+        f"{path.relative_to(REPO)} {msgid!r}"
+        for path in zh_catalogues(REPO)
+        for msgid in sorted(
+            {entry.msgid for entry in parse_po(path)[1]}
+            - {entry.msgid for entry in parse_po(copy / path.relative_to(REPO))[1]}
+        )
+    ]
+    assert dropped == [], "strings makemessages no longer finds (a _() inside an f-string?)"
 
 
 @pytest.mark.parametrize("path", zh_catalogues(REPO), ids=lambda p: str(p.relative_to(REPO)))

@@ -1,4 +1,4 @@
-"""The list rows, board cards and column heads, and timeline events are written in Python
+"""The list rows, board cards, column heads and filters, and timeline events are written in Python
 (list_table.py, board_cards.py, timeline_html.py), not by the template engine: whatever users typed must still
 come out escaped."""
 
@@ -42,6 +42,23 @@ def test_the_board_escapes_stage_names_in_its_column_heads(client_as, rep, hosti
     assert HOSTILE not in html
     assert f'<h2 id="col-title-{stage.pk}">New {ESCAPED}' in html
     assert "To leave: · Amount" in html
+
+
+def test_the_board_escapes_the_names_in_its_filters_and_marks_the_chosen_ones(
+    client_as, manager, rep, team, hostile_deal, pipeline
+):
+    pipeline.name = f"Pipeline {HOSTILE}"
+    pipeline.save()
+    team.name = f"Team {HOSTILE}"
+    team.save()
+    rep.first_name = f"Rep {HOSTILE}"
+    rep.save()
+    url = f"/opportunities/board/?pipeline={pipeline.pk}&team={team.pk}&owner={rep.pk}"
+    html = client_as(manager).get(url).content.decode()
+    assert HOSTILE not in html
+    assert f'<option value="{pipeline.pk}" selected>Pipeline {ESCAPED}' in html
+    assert f'<option value="{team.pk}" selected>Team {ESCAPED}' in html
+    assert f'<option value="{rep.pk}" selected>Rep {ESCAPED}' in html
 
 
 def test_the_timeline_escapes_what_was_written(client_as, rep, hostile_deal):

@@ -1,12 +1,18 @@
 """Opportunity reads: the scoped list, its query count, and what a stage still needs."""
 
-import pytest
+import datetime
 
+import pytest
+from django.utils import timezone
+
+from crm.dates import company_today
 from opportunities.selectors import (
     attachments_visible_to,
     opportunities_visible_to,
+    opportunity_is_stale,
     opportunity_list_values,
     opportunity_rows,
+    opportunity_staleness,
     opportunity_unmet_exit_criteria,
 )
 from opportunities.services import opportunity_add_activity
@@ -90,3 +96,20 @@ def test_it_reports_required_fields_left_empty(make_deal, rep):
     deal.description = "Two containers a year"
     deal.contact = ContactFactory(customer=deal.customer)
     assert opportunity_unmet_exit_criteria(opportunity=deal) == []
+
+
+def test_staleness_works_out_each_idle_limit_on_its_own(make_deal, rep, stages):
+    # One predicate serves a whole board: a deal idle ten days is stale in a stage that allows
+    # three, not in one that allows thirty, whichever of them it is asked about first.
+    stages["New"].rotting_days, stages["Sample"].rotting_days = 3, 30
+    for stage in (stages["New"], stages["Sample"]):
+        stage.save()
+    idle_since = timezone.now() - datetime.timedelta(days=10)
+    in_new = make_deal(owner=rep, stage=stages["New"], stage_entered_at=idle_since, last_activity_at=None)
+    in_sample = make_deal(owner=rep, stage=stages["Sample"], stage_entered_at=idle_since, last_activity_at=None)
+    today = company_today()
+    for first, second in ((in_new, in_sample), (in_sample, in_new)):
+        is_stale = opportunity_staleness(today=today)
+        assert [is_stale(first), is_stale(second)] == [first is in_new, second is in_new]
+    assert opportunity_is_stale(opportunity=in_new, today=today)
+    assert not opportunity_is_stale(opportunity=in_sample, today=today)
