@@ -133,23 +133,18 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(opportunity_representation(self.get_object(), stale=row_staleness(today=company_today())))
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        if page is None:
-            return super().list(request, *args, **kwargs)
-        stale = row_staleness(today=company_today())
-        return self.get_paginated_response([opportunity_representation(deal, stale=stale) for deal in page])
-
-    def paginate_queryset(self, queryset):
         """Pages (and the count) read branch by branch of the visibility rule, each narrowed by
         the same filters, search and order (``BranchedRows``): the list's way at scale. The
-        page's rows are read by id as ``values()`` rows (``opportunity_api_values``)."""
+        page's rows are read by id as ``values()`` rows (``opportunity_api_values``). The whole
+        visible queryset is never filtered: only its branches are read."""
         if self.paginator is None:
-            return None
-        branches = [
-            self.filter_queryset(branch) for branch in Opportunity.objects.visible_to_by_branch(self.request.user)
-        ]
-        rows = BranchedRows(order_by=queryset.query.order_by, branches=branches, read=opportunity_api_values())
-        return self.paginator.paginate_queryset(rows, self.request, view=self)
+            return super().list(request, *args, **kwargs)
+        branches = [self.filter_queryset(branch) for branch in Opportunity.objects.visible_to_by_branch(request.user)]
+        order_by = branches[0].query.order_by if branches else self.ordering  # the same for every branch
+        rows = BranchedRows(order_by=order_by, branches=branches, read=opportunity_api_values())
+        page = self.paginator.paginate_queryset(rows, request, view=self)
+        stale = row_staleness(today=company_today())
+        return self.get_paginated_response([opportunity_representation(deal, stale=stale) for deal in page])
 
     def _input(self, serializer_class, **kwargs) -> dict:
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context(), **kwargs)
