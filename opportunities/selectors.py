@@ -453,7 +453,10 @@ class OpportunityListing:
         self.today = today or company_today()
         self.search = (data.get("q") or "").strip()[:200]
         self.sort, self.order_by = opportunity_sort_fields(data.get("sort") or OPPORTUNITY_DEFAULT_SORT)
-        self.filterset = OpportunityFilterSet(data, queryset=opportunities_visible_to(user=user))
+        self.user = user
+        # The FilterSet parses and validates the query string; the rows read are always the
+        # user's visible ones, narrowed by it (``_narrowed``).
+        self.filterset = OpportunityFilterSet(data)
         self.filterset.errors  # noqa: B018 (validates: the filters below read its cleaned data)
         branches = [
             self._narrowed(branch).order_by(*self.order_by) for branch in Opportunity.objects.visible_to_by_branch(user)
@@ -466,7 +469,7 @@ class OpportunityListing:
 
         flag = {"default": Value(False), "output_field": BooleanField()}
         return (
-            self._narrowed(self.filterset.queryset)
+            self._narrowed(opportunities_visible_to(user=self.user))
             .order_by(*self.order_by)
             .annotate(
                 is_stale=Case(When(opportunity_stale_q(today=self.today), then=Value(True)), **flag),
