@@ -171,6 +171,12 @@ class Opportunity(TimeStampedModel):
             # The list's default order (newest first), per branch of the visibility rule.
             models.Index(fields=["owner", "created_at", "id"], name="opp_owner_created"),
             models.Index(fields=["team", "created_at", "id"], name="opp_team_created"),
+            # A team's unassigned pool, searched: its few deals read from this index with their
+            # search text (a trigram scan of the whole table, combined with the team's index,
+            # cost 5-8 ms where this reads a thousand entries in 0.2 ms).
+            models.Index(
+                fields=["team", "created_at", "id", "search_text"], condition=Q(owner=None), name="opp_pool_search"
+            ),
             # The list filtered by stage: its count read index-only, its first page in that order.
             models.Index(fields=["owner", "stage", "created_at", "id"], name="opp_owner_stage_created"),
             models.Index(fields=["team", "stage", "created_at", "id"], name="opp_team_stage_created"),
