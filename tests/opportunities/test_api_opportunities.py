@@ -350,13 +350,10 @@ def test_it_retrieves_a_visible_deal(api_as, rep, manager, admin, deal):
         assert response.json()["version"] == deal.version
 
 
-def test_it_retrieves_what_the_serializer_answers(api_as, manager, make_deal, customer, lost_reason):
-    """The detail walks OpportunitySerializer's fields itself (opportunity_representation): the
-    same JSON, for an open deal and for a lost pool deal with a contact, in USD."""
-    from opportunities.api.serializers import OpportunitySerializer
-    from opportunities.selectors import opportunities_visible_to
-
-    lost = make_deal(
+@pytest.fixture
+def lost_pool_deal(make_deal, customer, lost_reason):
+    """A lost deal in the unassigned pool, with a contact and a lost reason, in USD."""
+    return make_deal(
         owner=None,
         contact=ContactFactory(customer=customer),
         status=Opportunity.Status.LOST,
@@ -366,7 +363,15 @@ def test_it_retrieves_what_the_serializer_answers(api_as, manager, make_deal, cu
         currency="USD",
         last_activity_at=timezone.now() - datetime.timedelta(days=400),
     )
-    for row in (make_deal(), lost):
+
+
+def test_it_retrieves_what_the_serializer_answers(api_as, manager, make_deal, lost_pool_deal):
+    """The detail walks OpportunitySerializer's fields itself (opportunity_representation): the
+    same JSON, for an open deal and for a lost pool deal with a contact, in USD."""
+    from opportunities.api.serializers import OpportunitySerializer
+    from opportunities.selectors import opportunities_visible_to
+
+    for row in (make_deal(), lost_pool_deal):
         response = api_as(manager).get(detail(row.pk))
         expected = OpportunitySerializer(opportunities_visible_to(user=manager).get(pk=row.pk)).data
         assert response.json() == dict(expected)
@@ -374,7 +379,7 @@ def test_it_retrieves_what_the_serializer_answers(api_as, manager, make_deal, cu
         assert response.content == api_as(manager).get(detail(row.pk), {"ordering": "id"}).content
 
 
-def test_it_lists_what_the_serializer_answers(api_as, manager, make_deal, customer, lost_reason, rep, stages):
+def test_it_lists_what_the_serializer_answers(api_as, manager, make_deal, rep, stages, request):
     """The list writes its rows from ``values()`` (opportunity_representation), not through
     OpportunitySerializer: the same JSON for every kind of row — open, owned, stale, lost in the
     pool with a contact and a lost reason, won in USD."""
@@ -385,15 +390,7 @@ def test_it_lists_what_the_serializer_answers(api_as, manager, make_deal, custom
     stages["New"].save()
     month_ago = timezone.now() - datetime.timedelta(days=30)
     make_deal(owner=rep, stage=stages["New"], last_activity_at=month_ago, stage_entered_at=month_ago)
-    make_deal(
-        owner=None,
-        contact=ContactFactory(customer=customer),
-        status=Opportunity.Status.LOST,
-        lost_reason=lost_reason,
-        closed_at=timezone.now(),
-        amount="1234.50",
-        currency="USD",
-    )
+    request.getfixturevalue("lost_pool_deal")  # made second: the rows are in id order
     make_deal(owner=rep, status=Opportunity.Status.WON, closed_at=timezone.now(), amount="99.99", currency="USD")
     results = api_as(manager).get(LIST, {"ordering": "id"}).json()["results"]
     expected = OpportunitySerializer(opportunities_visible_to(user=manager).order_by("id"), many=True).data
