@@ -57,7 +57,7 @@ def _all_rows() -> QuerySet[Opportunity]:
     return opportunity_rows(Opportunity.objects.all())
 
 
-# The ``values()`` names a row needs for row_is_stale and row_owner_name.
+# The ``values()`` names a row needs for row_staleness and row_owner_name.
 ROW_STALE_FIELDS = ("status", "stage__kind", "stage__rotting_days", "last_activity_at", "stage_entered_at")
 ROW_OWNER_FIELDS = ("owner_id", "owner__username", "owner__first_name", "owner__last_name")
 
