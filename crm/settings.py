@@ -195,9 +195,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # 120 units, and launching the worker costs more than the whole query (5.8 ms against 2.9
     # at 1,000,000 deals). Priced at 10,000, pages read in one process; the reports' year-long
     # aggregates (hundreds of thousands of units) still use the workers. Appended, so a
-    # ``?options=-c …`` in DATABASE_URL keeps its own settings.
-    options = DATABASES["default"].setdefault("OPTIONS", {})
-    options["options"] = f"{options.get('options', '')} -c parallel_setup_cost=10000".strip()
+    # ``?options=-c …`` in DATABASE_URL keeps its own settings. 0 sends nothing: the server's
+    # or the role's setting stands (a pooler such as PgBouncer refuses startup options).
+    parallel_setup_cost = env_int("DB_PARALLEL_SETUP_COST", 10000)
+    if parallel_setup_cost:
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c parallel_setup_cost={parallel_setup_cost}".strip()
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

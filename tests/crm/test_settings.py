@@ -164,9 +164,13 @@ def test_it_documents_every_environment_variable_it_reads():
     assert sorted(names - documented) == []
 
 
-def _database_options(tmp_path, url: str) -> str:
-    env = {"DATABASE_URL": url, "JIHUI_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "crm.settings"}
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "DATABASE_URL"}
+def _database_options(tmp_path, url: str, **extra) -> str:
+    env = {"DATABASE_URL": url, "JIHUI_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "crm.settings", **extra}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DJANGO_") and k not in ("DATABASE_URL", "DB_PARALLEL_SETUP_COST")
+    }
     code = "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS', {}).get('options'))"
     result = subprocess.run(  # noqa: S603 - fixed command, test input
         [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60
@@ -182,6 +186,10 @@ def test_it_prices_parallel_workers_for_pages_on_postgresql(tmp_path):
     own = _database_options(tmp_path, "postgres://u@127.0.0.1:5432/jihui?options=-c%20statement_timeout%3D5000")
     assert own == "-c statement_timeout=5000 -c parallel_setup_cost=10000"
     assert _database_options(tmp_path, f"sqlite:///{tmp_path}/db.sqlite3") == "None"
+    # Set otherwise, or not at all (behind a pooler that refuses startup options).
+    url = "postgres://u@127.0.0.1:5432/jihui"
+    assert _database_options(tmp_path, url, DB_PARALLEL_SETUP_COST="5000") == "-c parallel_setup_cost=5000"
+    assert _database_options(tmp_path, url, DB_PARALLEL_SETUP_COST="0") == "None"
 
 
 @pytest.mark.django_db
