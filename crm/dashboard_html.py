@@ -9,10 +9,7 @@ unchanged. The display rules stay where they are: ``money`` and ``person`` are c
 templates call them, ``timesince`` and the dates as the template filters write them.
 """
 
-from collections.abc import Callable
-
 from django.template.defaultfilters import timesince_filter
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
@@ -20,9 +17,8 @@ from django.utils.translation import gettext as _
 
 from crm.escaping import escape_text
 from crm.templatetags.jihui import money, person
+from crm.url_patterns import url_for_pk
 from opportunities.selectors_dashboard import DashboardDeal
-
-_PK = 2147483647  # a pk that appears nowhere else in a URL
 
 DEAL_HTML = """
   <li>
@@ -48,23 +44,13 @@ STAGE_HTML = """
         """
 
 
-def _url_for_pk(name: str) -> Callable[[int], str] | None:
-    """``reverse(name, args=[pk])`` for int pks, reversed once; None while the URL is not
-    installed (as ``opportunity_url``: the deal's title is then shown without a link)."""
-    try:
-        prefix, _pk, suffix = reverse(name, args=[_PK]).partition(str(_PK))
-    except NoReverseMatch:
-        return None
-    return lambda pk: f"{prefix}{pk}{suffix}"
-
-
 def dashboard_deal_lists(dashboard: dict) -> dict[str, SafeString]:
     """Each short list of ``opportunity_dashboard`` (closing, overdue, stale, expired) as its
     ``<ul class="deal-list">``: per deal its link, customer, stage and owner, and what the list
     is about (the close date and amount; the date it expired; how long it has been idle). Make
     it where the request's language and time zone are active."""
     e = escape_text
-    detail_url = _url_for_pk("opportunities:detail")
+    detail_url = url_for_pk("opportunities:detail")  # None: the title without a link
     # Each text translated outside the f-strings: xgettext (makemessages) does not read into them.
     expired_label, stale_label, idle, nothing = _("Expired"), _("Stale"), _("idle %(since)s"), _("Nothing here.")
     expired = f'<span class="badge status-expired">{e(expired_label)}</span><br><span class="muted">'

@@ -8,12 +8,12 @@ stay in one place: the display filters of ``opportunity_display`` (people, money
 called as they are, and staleness is the selector's (``opportunity_staleness``).
 """
 
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from crm.escaping import escape_text
+from crm.url_patterns import url_for_pk
 from opportunities.selectors import opportunity_staleness
 from opportunities.selectors_board import BoardCard, BoardColumn
 from opportunities.templatetags.opportunity_display import (
@@ -25,8 +25,6 @@ from opportunities.templatetags.opportunity_display import (
     required_field_label,
 )
 from stages.models import Stage
-
-_PK = 987654321  # stands for a deal's id in the URL patterns, reversed once per response
 
 HEAD_HTML = """\
 <header class="board-col-head" id="col-head-{pk}">
@@ -46,11 +44,6 @@ HEAD_HTML = """\
 """
 
 
-def _url_pattern(name: str) -> tuple[str, str]:
-    before, _sep, after = escape(reverse(name, args=[_PK])).partition(str(_PK))
-    return before, after
-
-
 class BoardCards:
     """Renders cards (``BoardCard``, with their column's stage) for one response: make it where
     the request's language is active, as the labels are translated here."""
@@ -58,8 +51,8 @@ class BoardCards:
     def __init__(self, *, today) -> None:
         self.today = today
         self.is_stale = opportunity_staleness(today=today)
-        self.move_url = _url_pattern("opportunities:move")
-        self.detail_url = _url_pattern("opportunities:detail")
+        self.move_url = url_for_pk("opportunities:move")
+        self.detail_url = url_for_pk("opportunities:detail")
         self.close_date_label = escape(_("Expected close date"))
         # Translated outside the f-strings: makemessages (xgettext) does not read their expressions.
         overdue, stale = escape(_("Overdue")), escape(_("Stale"))
@@ -80,7 +73,7 @@ class BoardCards:
             "total_label": escape(_("Total amount in CNY")),
             "weighted_label": escape(_("Amount × probability, in CNY")),
         }
-        self.column_url = _url_pattern("opportunities:board_column")
+        self.column_url = url_for_pk("opportunities:board_column")
 
     def column_head(self, *, stage: Stage, count: int, total, weighted) -> SafeString:
         """A column's header: its stage, how many open deals, their total and weighted amount,
@@ -113,7 +106,7 @@ class BoardCards:
         """A column's "Load more" (its next cards after ``cursor``); empty when there are none."""
         button = ""
         if has_more:
-            url = f"{str(stage.pk).join(self.column_url)}?after={escape(cursor)}"
+            url = f"{escape(self.column_url(stage.pk))}?after={escape(cursor)}"
             query = f"&amp;{escape(board_query)}" if board_query else ""
             button = (
                 f'<button type="button" class="button-subtle" hx-get="{url}{query}" hx-target="#cards-{stage.pk}" '
@@ -181,8 +174,8 @@ class BoardCards:
         owner_initials, owner_name = self._owner(card.owner)
         return f"""\
 <article class="opp-card{" is-overdue" if overdue else ""}" id="opp-{pk}" data-id="{pk}" data-version="{card.version}" \
-data-stage="{card.stage_id}" data-move-url="{pk.join(self.move_url)}">
-  <a class="opp-card-title" href="{pk.join(self.detail_url)}">{escape_text(card.title)}</a>
+data-stage="{card.stage_id}" data-move-url="{escape_text(self.move_url(pk))}">
+  <a class="opp-card-title" href="{escape_text(self.detail_url(pk))}">{escape_text(card.title)}</a>
   <div class="opp-card-customer">{escape_text(card.customer_name)}</div>
   <div class="opp-card-meta">
     <span class="opp-card-amount">{escape_text(money(card.amount, card.currency))}</span>

@@ -5,12 +5,11 @@ Through the template language a row cost about a millisecond — seventeen cells
 filters and an include, fifty times a page — more than the page's queries. The HTML here is the
 one the template wrote, with the same escaping, formats and translations."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date
 
 from django.http import QueryDict
 from django.template.defaultfilters import floatformat
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
@@ -18,22 +17,12 @@ from django.utils.translation import gettext as _
 
 from crm.escaping import escape_text
 from crm.templatetags.jihui import money
+from crm.url_patterns import url_for_pk
 from opportunities.exports import Column
 from opportunities.models import Opportunity
 from opportunities.selectors import row_owner_name, row_staleness
 
-_PK = 2147483647  # a pk that appears nowhere else in a URL
 _CELL = "\n      "  # the template's indentation, kept
-
-
-def _url_for_pk(name: str) -> Callable[[int], str] | None:
-    """``reverse(name, args=[pk])`` for int pks, reversed once: the pattern's other parts do
-    not depend on the pk. None while the URL is not installed (the opportunity page)."""
-    try:
-        prefix, _pk, suffix = reverse(name, args=[_PK]).partition(str(_PK))
-    except NoReverseMatch:
-        return None
-    return lambda pk: f"{prefix}{pk}{suffix}"
 
 
 def opportunity_list_headers(columns: Iterable[Column], *, query: QueryDict, sort: str, list_url: str) -> SafeString:
@@ -65,8 +54,8 @@ def opportunity_list_rows(deals: Iterable[dict], *, selectable: bool, today: dat
     """One ``<tr>`` per deal, read by ``opportunity_list_values`` (``LIST_ROW_FIELDS``);
     ``selectable`` adds the bulk form's checkbox. Overdue and stale as of ``today``."""
     e = escape_text
-    detail_url = _url_for_pk("opportunities:detail")
-    customer_url = _url_for_pk("customers:detail")
+    detail_url = url_for_pk("opportunities:detail")
+    customer_url = url_for_pk("customers:detail")
     # Translated outside the f-strings: makemessages (xgettext) does not read their expressions.
     overdue, stale, pool = e(_("Overdue")), e(_("Stale")), e(_("Unassigned"))
     overdue = f'<span class="badge overdue">{overdue}</span> '
