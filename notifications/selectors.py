@@ -1,8 +1,9 @@
 """Reads of notifications, rules and job runs."""
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet
 
 from notifications.models import JobRun, Notification, OutboxMessage, ReminderRule
+from teams.selectors import RowCount
 
 
 def notifications_for(*, user) -> QuerySet[Notification]:
@@ -21,6 +22,14 @@ def notification_get_for_user(*, user, pk: int) -> Notification:
 
 def notifications_unread_count(*, user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notifications_unread_annotation() -> dict:
+    """``notifications_unread_count`` as an annotation of a query of users
+    (``unread_notifications``): the authentication backend loads it with the request's user, so
+    the bell on every page asks no query of its own (``context_processors.notifications``)."""
+    unread = Notification.objects.filter(user_id=OuterRef("pk"), read_at__isnull=True).order_by().values("pk")
+    return {"unread_notifications": RowCount(unread)}
 
 
 def reminder_rules_active(*, kind: str) -> list[ReminderRule]:

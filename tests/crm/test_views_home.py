@@ -151,10 +151,10 @@ def test_it_keeps_a_constant_number_of_queries(
     make_deal(owner=None)
     client = client_as(manager)
     client.get(HOME)
-    # session, user (with the role and, on PostgreSQL, their teams), [the user's teams], bell,
-    # idle limits, figures by stage, the deals of the 4 lists, reps, the incentive report
-    # (policies, lines)
-    with django_assert_num_queries(9 + team_scope_queries()):
+    # session, user (with the role, the bell's count and, on PostgreSQL, their teams), [the
+    # user's teams], idle limits, figures by stage, the deals of the 4 lists, reps, the incentive
+    # report (policies, lines)
+    with django_assert_num_queries(8 + team_scope_queries()):
         response = client.get(HOME)
     assert response.context["dashboard"]["kpis"]["open"] == rows + 1
 

@@ -63,8 +63,8 @@ def test_it_keeps_a_constant_number_of_queries(client_as, rep, make_deal, rows, 
         ContactFactory(customer=buyer)
         make_deal(owner=rep, customer=buyer)
     client = client_as(rep)
-    # session, user, [the user's teams], count, page (with its counts), bell
-    with django_assert_num_queries(5 + team_scope_queries()):
+    # session, user (with the bell's count), [the user's teams], count, page (with its counts)
+    with django_assert_num_queries(4 + team_scope_queries()):
         response = client.get(LIST)
     assert len(names(response)) == min(rows + 1, 50)  # + the rep's own ``customer`` of make_deal
 
@@ -102,8 +102,8 @@ def test_it_shows_the_customer_page_in_a_constant_number_of_queries(
         ContactFactory(customer=customer)
         make_deal(customer=customer)
     client = client_as(manager)
-    # session, user, customer, contacts, [the user's teams], deals, bell
-    with django_assert_num_queries(6 + team_scope_queries()):
+    # session, user (with the bell's count), customer, contacts, [the user's teams], deals
+    with django_assert_num_queries(5 + team_scope_queries()):
         response = client.get(reverse("customers:detail", args=[customer.pk]))
     assert response.content.decode().count('class="badge status-open"') == 10
 

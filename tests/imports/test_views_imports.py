@@ -122,9 +122,9 @@ def test_it_lists_imports_in_a_constant_number_of_queries(client, manager, job, 
     client.post(
         reverse("opportunities:imports:new"), {**form, "file": upload(excel_gbk_csv([CARD_HEADERS_ZH, card(2)]))}
     )
-    # session, user, "manages a team?", the jobs with their relations joined, and the header's
-    # notification bell (its unread count: one query on every signed-in page, see notifications/)
-    with django_assert_num_queries(5):
+    # session, user (with the role and the bell's unread count), the jobs with their relations
+    # joined
+    with django_assert_num_queries(4):
         response = client.get(reverse("opportunities:imports:list"))
     assert response.content.decode().count("cards.csv") == 2
 

@@ -191,11 +191,11 @@ def test_it_keeps_a_constant_number_of_queries_whatever_the_history(
     client.force_login(rep)
     opportunity_add_activity(opportunity=deal, by=rep, kind="note", body="first", files=[upload()])
     client.get(url(deal))
-    # session, user, [the user's teams (visibility)], the deal, stages, the timeline's page (one
-    # UNION ALL, people's names joined in), its files, the bell; the forms behind a button (and
-    # their choices) load on demand, and whether the user manages the team is asked only on a
-    # closed deal
-    with django_assert_num_queries(7 + team_scope_queries()) as captured:
+    # session, user (with the bell's count), [the user's teams (visibility)], the deal, stages,
+    # the timeline's page (one UNION ALL, people's names joined in), its files; the forms behind
+    # a button (and their choices) load on demand, and whether the user manages the team is
+    # asked only on a closed deal
+    with django_assert_num_queries(6 + team_scope_queries()) as captured:
         client.get(url(deal))
     for index in range(50):
         opportunity_add_activity(opportunity=deal, by=rep, kind="call", body=f"call {index}", files=[upload()])

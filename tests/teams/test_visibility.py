@@ -194,3 +194,27 @@ def test_the_request_user_comes_with_the_teams_they_see_deals_of(
         assert loaded.manages_teams == bool(expected[0])
     assert user_team_scope(UserBackend().get_user(rep.pk)) == (frozenset({other_team.pk}), frozenset({team.pk}))
     assert user_team_scope(UserBackend().get_user(outsider_rep.pk)) == (frozenset(), frozenset())
+
+
+def test_the_request_user_is_read_by_the_statement_compiled_once(team, manager, rep, deal):
+    """``UserBackend.get_user`` runs ``_users()`` compiled once per process: the same user with
+    the same fields and annotations as the queryset itself, on either database; an id that is
+    not one, or of nobody, or of a deactivated user, gives no user."""
+    from notifications.selectors import notifications_unread_count
+    from teams.backends import UserBackend, _users
+    from tests.factories import NotificationFactory
+
+    NotificationFactory.create_batch(2, user=rep, opportunity=deal)
+    NotificationFactory(user=rep, opportunity=deal, read_at="2026-01-01T00:00Z")
+    for user in (manager, rep):
+        loaded, expected = UserBackend().get_user(str(user.pk)), _users().get(pk=user.pk)
+        fields = [field.attname for field in type(user)._meta.concrete_fields]
+        assert [getattr(loaded, name) for name in fields] == [getattr(expected, name) for name in fields]
+        assert loaded.unread_notifications == expected.unread_notifications == notifications_unread_count(user=user)
+        assert loaded.manages_teams is (user == manager)
+    assert UserBackend().get_user(rep.pk).unread_notifications == 2
+    assert UserBackend().get_user("not a number") is None
+    assert UserBackend().get_user(10**9) is None
+    rep.is_active = False
+    rep.save()
+    assert UserBackend().get_user(rep.pk) is None
