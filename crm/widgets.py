@@ -3,7 +3,9 @@ attributes, selected options, option groups) and the same HTML as Django's form 
 
 Django renders a widget through its templates, a select through one more template per option;
 on the opportunity list, whose filter bar and bulk form hold selects of every owner, team,
-stage and lead source, that cost more than the fifty rows of the table."""
+stage and lead source, that cost more than the fifty rows of the table. The bulk form uses the
+widgets; the filter bar (opportunities/filter_bar.py) writes its fields with ``select_html`` and
+``input_html`` directly."""
 
 from django import forms
 from django.utils.html import conditional_escape
@@ -23,20 +25,38 @@ def _attrs(attrs: dict) -> str:
     )
 
 
+def input_html(*, input_type: str, name: str, value, attrs: dict) -> SafeString:
+    """django/forms/widgets/input.html: ``value`` None writes no value attribute."""
+    value = "" if value is None else f' value="{conditional_escape(value)}"'
+    return mark_safe(  # noqa: S308 (every value is escaped)
+        f'<input type="{conditional_escape(input_type)}" name="{conditional_escape(name)}"{value}{_attrs(attrs)}>'
+    )
+
+
+def select_html(*, name: str, attrs: dict, optgroups) -> SafeString:
+    """django/forms/widgets/select.html and select_option.html: ``optgroups`` as
+    ``Select.optgroups`` makes them, (group name or None, [{"value", "label", "attrs"}], index)."""
+    parts = [f'<select name="{conditional_escape(name)}"{_attrs(attrs)}>']
+    for group_name, options, _index in optgroups:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+        parts.extend(
+            f'\n  <option value="{conditional_escape(option["value"])}"{_attrs(option["attrs"])}>'
+            f"{conditional_escape(option['label'])}</option>\n"
+            for option in options
+        )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return mark_safe("".join(parts))  # noqa: S308 (every value above is escaped)
+
+
 class Input:
     """django/forms/widgets/input.html."""
 
     def _render(self, template_name, context, renderer=None) -> SafeString:
         widget = context["widget"]
-        value = "" if widget["value"] is None else f' value="{conditional_escape(widget["value"])}"'
-        return mark_safe(  # noqa: S308 (every value above is escaped)
-            f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"'
-            f"{value}{_attrs(widget['attrs'])}>"
-        )
-
-
-class DateInput(Input, forms.DateInput):
-    pass
+        return input_html(input_type=widget["type"], name=widget["name"], value=widget["value"], attrs=widget["attrs"])
 
 
 class NumberInput(Input, forms.NumberInput):
@@ -48,16 +68,4 @@ class Select(forms.Select):
 
     def _render(self, template_name, context, renderer=None) -> SafeString:
         widget = context["widget"]
-        parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
-        for group_name, options, _index in widget["optgroups"]:
-            if group_name:
-                parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
-            parts.extend(
-                f'\n  <option value="{conditional_escape(option["value"])}"{_attrs(option["attrs"])}>'
-                f"{conditional_escape(option['label'])}</option>\n"
-                for option in options
-            )
-            if group_name:
-                parts.append("\n  </optgroup>")
-        parts.append("\n</select>")
-        return mark_safe("".join(parts))  # noqa: S308 (every value above is escaped)
+        return select_html(name=widget["name"], attrs=widget["attrs"], optgroups=widget["optgroups"])

@@ -1,24 +1,19 @@
-"""Forms of the opportunity list: the filter bar (the API's FilterSet, dressed for people) and
-the managers' bulk actions. They parse input; the services decide."""
+"""Forms of the opportunity list: the managers' bulk actions, and the people the filter bar
+(``filter_bar.py``) and the bulk form list. They parse input; the services decide."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm import widgets
-from opportunities.models import DIFFICULTY_MAX, DIFFICULTY_MIN, Opportunity
+from opportunities.models import DIFFICULTY_MAX, DIFFICULTY_MIN
 from opportunities.services import DistributionStrategy
-from sources.models import LeadSource
-from stages.models import Stage
 from teams.models import Team, User
-from teams.selectors import teams_managed_by, teams_visible_to, users_assignable_by
+from teams.selectors import teams_managed_by, users_assignable_by
 
 
 def _person(user: User) -> str:
     name = user.get_full_name() or user.username
     return name if user.is_active else _("%(name)s (left)") % {"name": name}
-
-
-YES_NO_ANY = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
 
 
 def opportunity_list_people(*, user) -> list[User]:
@@ -33,63 +28,10 @@ def opportunity_list_people(*, user) -> list[User]:
     )
 
 
-def opportunity_filter_form(
-    filterset, *, user, is_manager: bool, people: list[User] | None = None, teams: list[Team] | None = None
-) -> forms.Form:
-    """The FilterSet's own form with selects listing what ``user`` may filter on, labels for
-    people, and date pickers. Validation stays the FilterSet's: a value it refuses is shown
-    next to its field and ignored. Four small queries, fewer when the page passes in what it
-    already read: a manager's ``people`` (``opportunity_list_people``), the ``teams`` the user
-    sees (``teams_visible_to``, by name)."""
-    form = filterset.form
-    any_choice = [("", _("Any"))]
-    stages = Stage.objects.order_by("pipeline__order", "pipeline__name", "order", "pk").values_list(
-        "pk", "name", "pipeline_id", "pipeline__name"
-    )
-    by_pipeline: dict[str, list] = {}
-    pipelines = {}
-    for pk, name, pipeline_id, pipeline_name in stages:
-        pipelines.setdefault(pipeline_id, pipeline_name)
-        by_pipeline.setdefault(pipeline_name, []).append((pk, name))
-    choices = {
-        "pipeline": any_choice + list(pipelines.items()),
-        "stage": any_choice + list(by_pipeline.items()),
-        "team": any_choice
-        + [(team.pk, team.name) for team in (teams_visible_to(user=user).order_by("name") if teams is None else teams)],
-        "source": any_choice + list(LeadSource.objects.order_by("-is_active", "name").values_list("pk", "name")),
-        "status": any_choice + list(Opportunity.Status.choices),
-        "unassigned": [("", _("Anyone")), ("true", _("Unassigned pool")), ("false", _("Has an owner"))],
-        "stale": YES_NO_ANY,
-    }
-    if is_manager:
-        members = opportunity_list_people(user=user) if people is None else people
-        choices["owner"] = any_choice + [(member.pk, _person(member)) for member in members]
-    else:
-        del form.fields["owner"]
-    labels = {
-        "pipeline": _("Pipeline"),
-        "stage": _("Stage"),
-        "status": _("Status"),
-        "owner": _("Owner"),
-        "unassigned": _("Assigned"),
-        "team": _("Team"),
-        "source": _("Lead source"),
-        "expected_close_date_after": _("Close date from"),
-        "expected_close_date_before": _("Close date to"),
-        "amount_min": _("Amount (CNY) from"),
-        "amount_max": _("Amount (CNY) to"),
-        "stale": _("Stale"),
-    }
-    del form.fields["customer"]  # reached from the customer's page, kept working in the URL
-    for name, field in form.fields.items():
-        field.label = labels.get(name, field.label)
-        if name in choices:
-            field.widget = widgets.Select(choices=choices[name])
-        elif name.startswith("expected_close_date"):
-            field.widget = widgets.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-        elif name.startswith("amount"):
-            field.widget = widgets.NumberInput(attrs={"min": 0, "step": "any", "inputmode": "decimal"})
-    return form
+def opportunity_filter_people(people: list[User]) -> list[tuple[int, str]]:
+    """The owner filter's choices from ``opportunity_list_people``: (id, name), former members
+    marked."""
+    return [(member.pk, _person(member)) for member in people]
 
 
 class OpportunityBulkForm(forms.Form):

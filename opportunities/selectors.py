@@ -97,6 +97,37 @@ def opportunity_list_values() -> QuerySet[Opportunity]:
     return _list_rows().all()
 
 
+def opportunity_filter_choices() -> tuple[list[tuple], list[tuple]]:
+    """What the list's filter bar offers besides people and teams, in one statement: every stage
+    as (id, name, pipeline id, pipeline name) in the pipelines' order then the stages', and
+    every lead source as (id, name), active ones first, each by name. Configuration, the same
+    for every user."""
+    from django.db import connection
+
+    from sources.models import LeadSource
+    from stages.models import Pipeline
+
+    sql = f"""
+        SELECT part, id, name, pipeline_id, pipeline_name FROM (
+            SELECT 0 AS part, s.id, s.name, p.id AS pipeline_id, p.name AS pipeline_name,
+                   ROW_NUMBER() OVER (ORDER BY p."order", p.name, s."order", s.id) AS position
+            FROM {Stage._meta.db_table} s JOIN {Pipeline._meta.db_table} p ON p.id = s.pipeline_id
+            UNION ALL
+            SELECT 1, src.id, src.name, NULL, NULL,
+                   ROW_NUMBER() OVER (ORDER BY src.is_active DESC, src.name, src.id)
+            FROM {LeadSource._meta.db_table} src
+        ) choices ORDER BY part, position"""  # noqa: S608 (table names from the models)
+    stages, sources = [], []
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        for part, pk, name, pipeline_id, pipeline_name in cursor.fetchall():
+            if part == 0:
+                stages.append((pk, name, pipeline_id, pipeline_name))
+            else:
+                sources.append((pk, name))
+    return stages, sources
+
+
 def opportunity_get_for_user(*, user, pk) -> Opportunity:
     """One visible opportunity, with its creator (the timeline's first event); anything else is
     Opportunity.DoesNotExist (a 404 for callers)."""

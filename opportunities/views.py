@@ -21,12 +21,18 @@ from opportunities.exports import (
     opportunity_export_filename,
     opportunity_xlsx_file,
 )
+from opportunities.filter_bar import filters_open, opportunity_filter_bar
 from opportunities.forms_create import OpportunityCreateForm
-from opportunities.forms_list import OpportunityBulkForm, opportunity_filter_form, opportunity_list_people
+from opportunities.forms_list import OpportunityBulkForm, opportunity_filter_people, opportunity_list_people
 from opportunities.list_table import opportunity_list_headers, opportunity_list_rows
 from opportunities.models import Attachment
 from opportunities.pagination import BoundedPaginator
-from opportunities.selectors import OpportunityListing, attachments_visible_to, opportunities_visible_to
+from opportunities.selectors import (
+    OpportunityListing,
+    attachments_visible_to,
+    opportunities_visible_to,
+    opportunity_filter_choices,
+)
 from opportunities.services import (
     opportunity_assign,
     opportunity_distribute,
@@ -80,9 +86,15 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
         )
     if partial:
         return render(request, "opportunities/partials/opportunity_results.html", context)
-    context["filter_form"] = opportunity_filter_form(
-        listing.filterset, user=request.user, is_manager=is_manager, people=people, teams=teams
+    stages, sources = opportunity_filter_choices()
+    context["filter_fields"] = opportunity_filter_bar(
+        listing.filterset,
+        stages=stages,
+        sources=sources,
+        teams=[(team.pk, team.name) for team in teams],
+        people=None if people is None else opportunity_filter_people(people),
     )
+    context["filters_open"] = filters_open(listing.filterset)
     return render(request, "opportunities/opportunity_list.html", context)
 
 
