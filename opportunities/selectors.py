@@ -10,7 +10,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from opportunities.models import Activity, Attachment, LostReason, Opportunity
-from opportunities.pagination import BranchedRows
+from opportunities.pagination import BranchedRows, RowsById
 from stages.models import Stage
 from teams.models import Team
 from teams.visibility import attachment_visibility_q
@@ -95,6 +95,12 @@ def opportunity_list_values() -> QuerySet[Opportunity]:
     ``LIST_ROW_FIELDS`` (the same four joins and subqueries), no model instances — fifty rows
     of five instances each cost more than the query that reads them."""
     return _list_rows().all()
+
+
+@functools.cache
+def opportunity_list_reader() -> RowsById:
+    """``opportunity_list_values`` read by the ids of a page, compiled once per process."""
+    return RowsById(_list_rows())
 
 
 def opportunity_filter_choices() -> tuple[list[tuple], list[tuple]]:
@@ -492,7 +498,7 @@ class OpportunityListing:
         branches = [
             self._narrowed(branch).order_by(*self.order_by) for branch in Opportunity.objects.visible_to_by_branch(user)
         ]
-        self.rows = BranchedRows(order_by=self.order_by, branches=branches, read=opportunity_list_values())
+        self.rows = BranchedRows(order_by=self.order_by, branches=branches, read=opportunity_list_reader())
 
     @cached_property
     def queryset(self) -> QuerySet[Opportunity]:

@@ -19,6 +19,7 @@ from crm.filtersets import ID_MAX
 from customers.models import Contact, Customer
 from customers.selectors import contacts_visible_to, customers_visible_to
 from opportunities.models import Activity, Attachment, LostReason, Opportunity
+from opportunities.pagination import RowsById
 from opportunities.selectors import (
     ROW_OWNER_FIELDS,
     ROW_STALE_FIELDS,
@@ -184,6 +185,12 @@ def opportunity_api_values() -> QuerySet[Opportunity]:
     ``opportunity_rows`` (four joins, the small tables' names as subqueries), no model instances.
     Built once per process; callers get a copy, narrowed by visibility and filters."""
     return _api_rows().all()
+
+
+@functools.cache
+def opportunity_api_reader() -> RowsById:
+    """``opportunity_api_values`` read by the ids of a page, compiled once per process."""
+    return RowsById(_api_rows())
 
 
 def opportunity_representation(row: dict, *, stale: Callable[[dict], bool]) -> dict:

@@ -35,6 +35,7 @@ from opportunities.api.serializers import (
     ReassignSerializer,
     ReopenSerializer,
     TimelineEventSerializer,
+    opportunity_api_reader,
     opportunity_api_values,
     opportunity_representation,
 )
@@ -135,13 +136,13 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def list(self, request, *args, **kwargs):
         """Pages (and the count) read branch by branch of the visibility rule, each narrowed by
         the same filters, search and order (``BranchedRows``): the list's way at scale. The
-        page's rows are read by id as ``values()`` rows (``opportunity_api_values``). The whole
+        page's rows are read by id as ``values()`` rows (``opportunity_api_reader``). The whole
         visible queryset is never filtered: only its branches are read."""
         if self.paginator is None:
             return super().list(request, *args, **kwargs)
         branches = [self.filter_queryset(branch) for branch in Opportunity.objects.visible_to_by_branch(request.user)]
         order_by = branches[0].query.order_by if branches else self.ordering  # the same for every branch
-        rows = BranchedRows(order_by=order_by, branches=branches, read=opportunity_api_values())
+        rows = BranchedRows(order_by=order_by, branches=branches, read=opportunity_api_reader())
         page = self.paginator.paginate_queryset(rows, request, view=self)
         stale = row_staleness(today=company_today())
         return self.get_paginated_response([opportunity_representation(deal, stale=stale) for deal in page])

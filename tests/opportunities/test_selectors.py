@@ -60,6 +60,44 @@ def test_the_rows_built_once_are_handed_out_as_copies_that_see_new_deals(make_de
     )
 
 
+def test_the_page_reader_gives_what_the_queryset_gives_compiled_once_per_count(
+    make_deal, rep, other_rep, django_assert_num_queries
+):
+    """``opportunity_list_reader()`` / ``opportunity_api_reader()`` (``RowsById``) read the
+    rows of the ids given as ``filter(pk__in=ids)`` does, values converted alike on either
+    database, with new ids in a statement compiled before; unknown ids are left out."""
+    from decimal import Decimal
+
+    from opportunities.api.serializers import _api_rows, opportunity_api_reader
+    from opportunities.pagination import RowsById
+    from opportunities.selectors import _list_rows, opportunity_list_reader
+
+    deals = [
+        make_deal(owner=owner, amount=amount, amount_base=amount, difficulty=difficulty)
+        for owner, amount, difficulty in (
+            (rep, Decimal("1234.50"), Decimal("2.50")),
+            (None, None, Decimal("1.00")),
+            (other_rep, Decimal("0.00"), Decimal("1.25")),
+        )
+    ]
+    deals[0].last_activity_at = timezone.now()
+    deals[0].save()
+    ids = [deal.pk for deal in deals]
+    assert opportunity_list_reader() is opportunity_list_reader()  # once per process
+    assert opportunity_api_reader().queryset is _api_rows()
+    readers = [(RowsById(rows), rows) for rows in (_list_rows(), _api_rows())]
+    for reader, rows in readers:
+        for wanted in (ids, ids[1:], [ids[2], 10**9], []):
+            expected = sorted(rows.filter(pk__in=wanted), key=lambda row: row["pk"])
+            with django_assert_num_queries(1 if wanted else 0):
+                found = sorted(reader.by_ids(wanted), key=lambda row: row["pk"])
+            assert found == expected
+            assert [type(value) for row in found for value in row.values()] == [
+                type(value) for row in expected for value in row.values()
+            ]
+    assert [sorted(reader._statements) for reader, _rows in readers] == [[2, 3], [2, 3]]  # one per number of ids
+
+
 def test_it_lists_attachments_with_their_deal_in_one_query(deal, rep, django_assert_num_queries):
     opportunity_add_activity(opportunity=deal, by=rep, kind="sample", files=[upload("a.png"), upload("b.png")])
     with django_assert_num_queries(1):
