@@ -2,9 +2,11 @@
 (``filter_bar.py``) and the bulk form list. They parse input; the services decide."""
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from crm import widgets
+from crm.statements import UserQuery
 from opportunities.models import DIFFICULTY_MAX, DIFFICULTY_MIN
 from opportunities.services import DistributionStrategy
 from teams.models import Team, User
@@ -16,16 +18,20 @@ def _person(user: User) -> str:
     return name if user.is_active else _("%(name)s (left)") % {"name": name}
 
 
+def _people_of_managed_teams(user) -> QuerySet[User]:
+    return User.objects.filter(
+        pk__in=Team.members.through.objects.filter(team__in=teams_managed_by(user=user).values("pk")).values("user_id")
+    ).order_by("-is_active", "first_name", "username")
+
+
+_people = UserQuery(_people_of_managed_teams)
+
+
 def opportunity_list_people(*, user) -> list[User]:
     """Everyone in the teams ``user`` manages (every team for an admin), former members last:
-    the owner filter lists them all, the bulk form the active ones. One query."""
-    return list(
-        User.objects.filter(
-            pk__in=Team.members.through.objects.filter(team__in=teams_managed_by(user=user).values("pk")).values(
-                "user_id"
-            )
-        ).order_by("-is_active", "first_name", "username")
-    )
+    the owner filter lists them all, the bulk form the active ones. One query, compiled once
+    per process (``crm.statements.UserQuery``)."""
+    return _people(user)
 
 
 def opportunity_filter_people(people: list[User]) -> list[tuple[int, str]]:

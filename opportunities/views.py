@@ -40,7 +40,7 @@ from opportunities.services import (
     opportunity_set_difficulty_many,
 )
 from stages.models import Stage
-from teams.selectors import teams_managed_by, teams_visible_to, user_is_manager
+from teams.selectors import teams_managed_by, teams_visible_to_by_name, user_is_manager
 from teams.visibility import user_manages_team
 
 PAGE_SIZES = (25, 50, 100)
@@ -76,7 +76,7 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
     people = opportunity_list_people(user=request.user) if is_manager else None
     partial = request.htmx and not request.htmx.boosted
     # The filter's teams, and the bulk form's (those the user manages): read once for both.
-    teams = list(teams_visible_to(user=request.user).order_by("name")) if is_manager or not partial else []
+    teams = teams_visible_to_by_name(user=request.user) if is_manager or not partial else []
     if is_manager:
         context["bulk_form"] = OpportunityBulkForm(
             user=request.user,

@@ -1,5 +1,6 @@
 from django.db.models import IntegerField, Q, QuerySet, Subquery
 
+from crm.statements import UserQuery
 from teams.models import Team, User
 from teams.visibility import user_is_admin
 
@@ -36,6 +37,15 @@ def teams_visible_to(*, user: User) -> QuerySet[Team]:
         Q(pk__in=Team.members.through.objects.filter(user=user).values("team_id"))
         | Q(pk__in=Team.managers.through.objects.filter(user=user).values("team_id"))
     )
+
+
+_teams_visible_by_name = UserQuery(lambda user: teams_visible_to(user=user).order_by("name"))
+
+
+def teams_visible_to_by_name(*, user: User) -> list[Team]:
+    """``teams_visible_to`` by name, as a list: one query, compiled once per process
+    (``crm.statements.UserQuery``)."""
+    return _teams_visible_by_name(user)
 
 
 def user_is_manager(*, user) -> bool:

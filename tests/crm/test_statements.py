@@ -1,0 +1,45 @@
+"""crm.statements.UserQuery: a user's queryset compiled once per role, the same rows."""
+
+import pytest
+
+from crm.statements import UserQuery
+from opportunities.forms_list import _people_of_managed_teams, opportunity_list_people
+from teams.selectors import teams_visible_to, teams_visible_to_by_name
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cast(team, other_team, manager, rep, other_rep, outsider_rep, admin):
+    other_team.managers.add(rep)  # a rep who also manages a team
+    left = UserFactory(username="left", is_active=False)
+    team.members.add(left)
+    return [manager, rep, other_rep, outsider_rep, admin, left]
+
+
+def test_it_gives_each_user_what_their_queryset_gives(cast, django_assert_max_num_queries):
+    for user in cast:
+        expected_teams = list(teams_visible_to(user=user).order_by("name"))
+        expected_people = list(_people_of_managed_teams(user))
+        with django_assert_max_num_queries(2):  # one query each, none for a role that sees nothing
+            teams, people = teams_visible_to_by_name(user=user), opportunity_list_people(user=user)
+        assert teams == expected_teams
+        assert people == expected_people
+        assert [person.get_full_name() for person in people] == [person.get_full_name() for person in expected_people]
+
+
+def test_it_compiles_once_per_role_and_follows_a_change_of_role(rep, team, other_team):
+    compiled = []
+
+    def build(user):
+        compiled.append(user.pk)
+        return teams_visible_to(user=user).order_by("name")
+
+    query = UserQuery(build)
+    assert query(rep) == [team]
+    other_team.members.add(rep)
+    assert query(rep) == sorted([team, other_team], key=lambda item: item.name)
+    assert len(compiled) == 1 and compiled[0] != rep.pk  # compiled for a stand-in, run for rep
+    rep.is_staff = True  # an administrator sees every team: another statement
+    assert len(query(rep)) == 2 and len(compiled) == 2
