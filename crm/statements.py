@@ -1,9 +1,10 @@
-"""Querysets of one user, compiled to SQL once per process.
+"""Querysets compiled to SQL once per process.
 
 Building and compiling a queryset costs Django up to a millisecond, often more than PostgreSQL
-takes to run it, and a page asks several that differ from one user to the next only by the
-user's id: their teams, the people of the teams they manage. ``UserQuery`` compiles such a
-queryset once for each role a user can have and runs it with the user's id in place.
+takes to run it, and every request asks several that differ from the last only by one value:
+the signed-in user's own row, their teams, the people of the teams they manage.
+``CompiledQuery`` compiles such a queryset once, with a placeholder for that value, and runs it
+with the value in its place; ``UserQuery`` keeps one for each role a user can have.
 """
 
 import copy
@@ -18,6 +19,23 @@ from teams.visibility import user_is_active, user_is_admin
 USER_ID_PLACEHOLDER = -7_319_451_117
 
 
+class CompiledQuery:
+    """``queryset`` (model instances; no select_related or prefetch) compiled to SQL once, with
+    ``placeholder`` standing for the value given to ``rows``: the same SQL and rows as the
+    queryset filtered by that value. Raises EmptyResultSet for a queryset that matches nothing."""
+
+    def __init__(self, queryset: QuerySet, placeholder):
+        sql, params = queryset.query.sql_with_params()
+        self.model, self.db, self.sql, self.params = queryset.model, queryset.db, sql, list(params)
+        self.positions = [index for index, value in enumerate(params) if value == placeholder]
+
+    def rows(self, value) -> list[Model]:
+        params = list(self.params)
+        for position in self.positions:
+            params[position] = value
+        return list(self.model._default_manager.db_manager(self.db).raw(self.sql, params))
+
+
 class UserQuery:
     """``build(user)``: a queryset of model instances (no select_related or prefetch) that
     depends on the user through their id and their role (active, administrator) only. Calling
@@ -26,29 +44,19 @@ class UserQuery:
 
     def __init__(self, build: Callable[..., QuerySet]):
         self.build = build
-        self._compiled: dict[tuple, tuple | None] = {}
+        self._compiled: dict[tuple, CompiledQuery | None] = {}
 
-    def _statement(self, user) -> tuple | None:
+    def _query(self, user) -> CompiledQuery | None:
         role = (type(user), user_is_active(user), user_is_admin(user))
         if role not in self._compiled:
             stand_in = copy.copy(user)  # the same role, an id nobody has
             stand_in.pk = USER_ID_PLACEHOLDER
-            queryset = self.build(stand_in)
             try:
-                sql, params = queryset.query.sql_with_params()
+                self._compiled[role] = CompiledQuery(self.build(stand_in), USER_ID_PLACEHOLDER)
             except EmptyResultSet:  # matches nothing for this role
                 self._compiled[role] = None
-            else:
-                positions = [index for index, value in enumerate(params) if value == USER_ID_PLACEHOLDER]
-                self._compiled[role] = (queryset.model, queryset.db, sql, list(params), positions)
         return self._compiled[role]
 
     def __call__(self, user) -> list[Model]:
-        statement = self._statement(user)
-        if statement is None:
-            return []
-        model, db, sql, params, positions = statement
-        params = list(params)
-        for position in positions:
-            params[position] = user.pk
-        return list(model._default_manager.db_manager(db).raw(sql, params))
+        query = self._query(user)
+        return [] if query is None else query.rows(user.pk)

@@ -6,6 +6,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 
+from crm.statements import USER_ID_PLACEHOLDER, CompiledQuery
 from teams.models import Team, User
 from teams.visibility import user_team_scope_annotations, user_team_scope_loaded
 
@@ -23,11 +24,10 @@ class UserBackend(ModelBackend):
             pk = User._meta.pk.to_python(user_id)
         except ValidationError:
             return None
-        sql, params, position = _user_statement()
-        params = [*params[:position], pk, *params[position + 1 :]]
-        user = next(iter(User._default_manager.raw(sql, params)), None)
-        if user is None:
+        found = _user_query().rows(pk)
+        if not found:
             return None
+        user = found[0]
         if hasattr(user, "managed_team_ids"):
             user.manages_teams = bool(user.managed_team_ids)
             user_team_scope_loaded(user)
@@ -36,20 +36,14 @@ class UserBackend(ModelBackend):
         return user if self.user_can_authenticate(user) else None
 
 
-# Stands for the user's id while ``_user_statement`` is compiled: no user has it.
-_ID_PLACEHOLDER = -7_319_451_113
-
-
 @functools.cache
-def _user_statement() -> tuple[str, list, int]:
-    """``_users()`` narrowed to one user, compiled to SQL once per process: the SQL, its
-    parameters and the position of the user's id among them. Compiling the query (three
-    subqueries) cost as much as running it, on every request."""
-    sql, params = _users().filter(pk=_ID_PLACEHOLDER).query.sql_with_params()
-    positions = [index for index, value in enumerate(params) if value == _ID_PLACEHOLDER]
-    if len(positions) != 1:
-        raise ImproperlyConfigured(f"The user query's id is not one parameter: {sql}")
-    return sql, list(params), positions[0]
+def _user_query() -> CompiledQuery:
+    """``_users()`` narrowed to one user, compiled to SQL once per process: compiling the query
+    (three subqueries) cost as much as running it, on every request."""
+    query = CompiledQuery(_users().filter(pk=USER_ID_PLACEHOLDER), USER_ID_PLACEHOLDER)
+    if len(query.positions) != 1:
+        raise ImproperlyConfigured(f"The user query's id is not one parameter: {query.sql}")
+    return query
 
 
 @functools.cache
