@@ -24,6 +24,7 @@ LIST_JOINS = """
 SORTS = {
     "-created": "o.created_at DESC, o.id DESC",
     "-amount": "o.amount_base DESC NULLS LAST, o.id DESC",
+    "close": "o.expected_close_date ASC NULLS LAST, o.id ASC",
 }
 
 
@@ -70,6 +71,7 @@ def _filters(*, stage=None, search=None) -> tuple[str, dict]:
 SORT_KEYS = {
     "-created": ("o.created_at", "created_at DESC, id DESC"),
     "-amount": ("o.amount_base", "sort_key DESC NULLS LAST, id DESC"),
+    "close": ("o.expected_close_date", "sort_key ASC NULLS LAST, id ASC"),
 }
 
 

@@ -161,6 +161,7 @@ def page_cases(ctx: dict) -> list[dict]:
             ("stage", f"?stage={ctx['stage']}", {"stage": ctx["stage"]}),
             ("search", f"?q={ctx['search']}", {"search": ctx["search"]}),
             ("amount sort", "?sort=-amount", {"sort": "-amount"}),
+            ("close-date sort", "?sort=close", {"sort": "close"}),
             (f"page {ctx['page']}", f"?page={ctx['page']}", {"page": ctx["page"]}),
         ]
         for label, query, options in variants:

@@ -57,6 +57,12 @@ class LostReason(TimeStampedModel):
 # figures and the home page's key figures read, so that they read the index only.
 _OPEN_DEAL_TAIL = ["pipeline", "stage", "expected_close_date", "id"]
 _OPEN_DEAL_FIGURES = ["amount_base", "probability", "last_activity_at", "stage_entered_at"]
+# What the list's sorts read from a deal (opportunities.selectors.OPPORTUNITY_SORTS) besides its
+# owner, team, close date and id: its own columns, and the ids a sort by a name joins to.
+_SORTABLE_COLUMNS = [
+    *("status", "title", "amount_base", "probability", "difficulty"),
+    *("last_activity_at", "created_at", "closed_at", "stage", "pipeline", "customer", "source"),
+]
 
 
 def idle_since_expression():
@@ -227,6 +233,17 @@ class Opportunity(TimeStampedModel):
                 models.F("stage_entered_at"),
                 condition=Q(status="open"),
                 name="opp_open_team_idle",
+            ),
+            # The list sorted by any column, per branch of the visibility rule: the branch's deals
+            # by close date (that sort, soonest first, reads them in order) with every column a
+            # sort or the merge reads, so PostgreSQL sorts by any other from this index alone (a
+            # manager's 235,000 deals: 65-130 ms instead of 220-320 ms reading their table rows).
+            # Key columns rather than INCLUDE, which SQLite lacks.
+            models.Index(
+                fields=["owner", "expected_close_date", "id", "team", *_SORTABLE_COLUMNS], name="opp_owner_sortable"
+            ),
+            models.Index(
+                fields=["team", "expected_close_date", "id", "owner", *_SORTABLE_COLUMNS], name="opp_team_sortable"
             ),
             # The home page's incentive this month joins each won event to its deal by id for the
             # team, the owner and the payout's inputs: read from this index, not the table.
