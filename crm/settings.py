@@ -169,6 +169,8 @@ TEMPLATES = [
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
+                # Overrides Django's built-in csrf processor: one token per page (crm.page_cache).
+                "crm.page_cache.csrf",
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
@@ -373,6 +375,10 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
 if SESSION_COOKIE_AGE < 60:
     raise ImproperlyConfigured(f"SESSION_COOKIE_AGE must be at least 60 seconds, not {SESSION_COOKIE_AGE}")
 SESSION_IDLE_RENEW_SECONDS = min(300, SESSION_COOKIE_AGE // 10)
+
+# Pages kept per process, keyed by the database snapshot they were read in (crm/page_cache.py):
+# at most this many bytes of HTML; 0 turns it off.
+JIHUI_PAGE_CACHE_BYTES = env_int("JIHUI_PAGE_CACHE_BYTES", 16 * 1024 * 1024)
 
 # Lockout after repeated failed logins (django-axes), on the login page, the admin's and the
 # API token endpoint: AXES_FAILURE_LIMIT failures for one user name from one address lock that

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm.page_cache import page_cached
 from customers.selectors import customers_recent
 from opportunities.exports import (
     OPPORTUNITY_COLUMNS,
@@ -54,6 +55,7 @@ def _page_size(request: HttpRequest) -> int:
 
 
 @require_GET
+@page_cached
 @login_required
 def opportunity_list(request: HttpRequest) -> HttpResponse:
     """Filters, search and sort all live in the query string, so any view of the list can be
