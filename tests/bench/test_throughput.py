@@ -91,6 +91,9 @@ def test_it_measures_the_opportunity_list_against_the_trivial_view(wrk):
     assert result["page_rps"] > 0 and result["trivial_rps"] > 0
     assert result["ratio"] == pytest.approx(result["page_rps"] / result["trivial_rps"], abs=1e-4)
     assert result["page_requests"] > 0 and result["trivial_requests"] > 0
+    # The page as production serves it (kept per snapshot), then from a server rendering it each time.
+    assert result["rendered_rps"] > 0 and result["rendered_requests"] > 0
+    assert result["rendered_ratio"] == pytest.approx(result["rendered_rps"] / result["trivial_rps"], abs=1e-4)
     assert (result["workers"], result["connections"], result["duration_s"]) == (2, 4, 2)
     assert {"p50", "p90", "p99"} <= result["page_latency_ms"].keys()
     # Checked before loading, and every response under load was a 200 (else it raises).
