@@ -8,6 +8,7 @@ reads the table nor groups by names. The stages (names, pipelines, idle limits) 
 query, read first, which also writes the stale rule as lists of stage ids."""
 
 import datetime
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
@@ -16,6 +17,7 @@ from django.db.models import BigIntegerField, Count, DecimalField, Q, QuerySet, 
 from django.db.models.functions import Cast
 
 from opportunities.models import Opportunity, idle_since_expression
+from opportunities.pagination import union_all_sql
 from opportunities.selectors import _stale_threshold
 from stages.models import Stage
 
@@ -34,21 +36,28 @@ def _stages() -> dict[int, dict]:
     return {row["id"]: row for row in Stage.objects.order_by().values(*columns)}
 
 
-def _stale_among_open(stages: dict[int, dict], *, today: datetime.date) -> Q:
+def _stale_rule(stages: dict[int, dict]) -> tuple[tuple[int, tuple[int, ...]], ...]:
+    """The open stages of each idle limit in use: ((days, stage ids), …), by days."""
+    days_in_use = sorted(
+        {stage["rotting_days"] for stage in stages.values() if stage["kind"] == Stage.Kind.OPEN} - {None}
+    )
+    return tuple(
+        (days, tuple(sorted(pk for pk, stage in stages.items() if stage["rotting_days"] == days)))
+        for days in days_in_use
+    )
+
+
+def _stale_among_open(rule: tuple[tuple[int, tuple[int, ...]], ...], *, today: datetime.date) -> Q:
     """``opportunity_stale_q`` without its ``status = open`` term (for rows read as open deals),
     the stages of each idle limit written as their ids: the same rule with no join to the stages,
     so it is evaluated on the open-deal indexes alone. On rows annotated with ``idle_since``
     (``idle_since_expression``): idle since before the threshold is the rule's "stage entered and
     last activity (if any) both before it", in two terms per idle limit instead of four, which
     Django builds and compiles in half the time, for each branch's figures and stale list."""
-    days_in_use = sorted(
-        {stage["rotting_days"] for stage in stages.values() if stage["kind"] == Stage.Kind.OPEN} - {None}
-    )
     condition = Q(pk__in=[])
-    for days in days_in_use:
+    for days, ids in rule:
         threshold = _stale_threshold(rotting_days=days, today=today)
-        ids = sorted(pk for pk, stage in stages.items() if stage["rotting_days"] == days)
-        condition |= Q(stage_id__in=ids, idle_since__lt=threshold)
+        condition |= Q(stage_id__in=list(ids), idle_since__lt=threshold)
     return condition
 
 
@@ -57,14 +66,60 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
     stage, and the first few deals closing within 7 days, overdue (past their date, still open),
     expired in the last 30 days and stale (``DashboardDeal`` rows). Three queries, whatever the
     number of deals: the stages, the figures per stage (the key figures are their sums), and the
-    deals of the four short lists."""
+    deals of the four short lists.
+
+    The two statements are built from what they depend on alone — the user's visibility scope,
+    the day, the idle limits in use and the list size — and kept per process under exactly that
+    (``_dashboard_statements``): building and compiling them with the ORM cost more than
+    PostgreSQL's work for a rep. They hold no data, and a change of any of those gives another
+    key, so a kept statement is always the one the ORM would build now."""
     from crm.dates import company_today
+    from teams.visibility import opportunity_visibility_scope
 
     today = today or company_today()
-    soon = today + datetime.timedelta(days=7)
     stages = _stages()
-    stale = _stale_among_open(stages, today=today)
-    branches = Opportunity.objects.visible_to_by_branch(user)
+    statements = _dashboard_statements(opportunity_visibility_scope(user), today, _stale_rule(stages), list_size)
+    by_stage = _figures_by_stage(statements.figures, figures=list(OPEN_FIGURES))
+    counted = ("open", "closing", "overdue", "expired", "stale", "pool")
+    kpis = {key: sum(row[key] for row in by_stage.values()) for key in counted}
+    amounts = [row["open_amount"] for row in by_stage.values() if row["open_amount"] is not None]
+    kpis["open_amount"] = sum(amounts) if amounts else None
+    return {
+        "today": today,
+        "soon": today + datetime.timedelta(days=7),
+        "yesterday": today - datetime.timedelta(days=1),
+        "expired_days": DASHBOARD_EXPIRED_DAYS,
+        "kpis": kpis,
+        "pipelines": _pipelines(by_stage, stages),
+        **_short_lists(statements.first_rows, stages=stages, list_size=list_size),
+    }
+
+
+OPEN_FIGURES = ("open", "open_amount", "closing", "overdue", "expired", "stale", "pool")
+# The short lists: name → (which of a branch's deals it is of, its condition, order, sort key).
+SHORT_LISTS = ("closing", "overdue", "expired", "stale")
+
+
+class _Statement(NamedTuple):
+    sql: str | None
+    params: tuple
+    keys: tuple = ()  # _first_rows: the list of each part
+
+
+class _DashboardStatements(NamedTuple):
+    figures: _Statement
+    first_rows: _Statement
+
+
+@functools.lru_cache(maxsize=1024)
+def _dashboard_statements(
+    scope: tuple, today: datetime.date, stale_rule: tuple, list_size: int
+) -> _DashboardStatements:
+    """The dashboard's two statements for a visibility scope, a day, the idle limits in use and
+    a list size: SQL and parameters only, see ``opportunity_dashboard``."""
+    soon = today + datetime.timedelta(days=7)
+    stale = _stale_among_open(stale_rule, today=today)
+    branches = Opportunity.objects.visible_in_scope_by_branch(scope)
     closing = Q(expected_close_date__gte=today, expected_close_date__lte=soon)
     overdue = Q(expected_close_date__lt=today)
     expired_q = Q(
@@ -102,7 +157,7 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
         "expired": Count("*"),
     }
     no_stage = Cast(Value(None), output_field=BigIntegerField())
-    by_stage = _figures_by_stage(
+    figures_sql, figures_params = union_all_sql(
         [
             part
             for deals in branch_deals
@@ -110,47 +165,42 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
                 deals["open_idle"].order_by().values("stage_id").annotate(**open_figures),
                 deals["expired"].order_by().annotate(no_stage=no_stage).values("no_stage").annotate(**expired_figures),
             )
-        ],
-        figures=list(open_figures),
+        ]
     )
-    counted = ("open", "closing", "overdue", "expired", "stale", "pool")
-    kpis = {key: sum(row[key] for row in by_stage.values()) for key in counted}
-    amounts = [row["open_amount"] for row in by_stage.values() if row["open_amount"] is not None]
-    kpis["open_amount"] = sum(amounts) if amounts else None
-    return {
-        "today": today,
-        "soon": soon,
-        "yesterday": today - datetime.timedelta(days=1),
-        "expired_days": DASHBOARD_EXPIRED_DAYS,
-        "kpis": kpis,
-        "pipelines": _pipelines(by_stage, stages),
-        **_short_lists(
-            branch_deals=branch_deals,
-            lists={
-                "closing": ("open", closing, ("expected_close_date", "pk"), _by_close_date),
-                "overdue": ("open", overdue, ("expected_close_date", "pk"), _by_close_date),
-                "expired": ("expired", None, ("-closed_at", "-pk"), _by_closed_at_desc),
-                "stale": ("open_idle", stale, ("idle_since", "pk"), _by_idle_since),
-            },
-            stages=stages,
-            list_size=list_size,
-        ),
+    lists = {
+        "closing": ("open", closing, ("expected_close_date", "pk")),
+        "overdue": ("open", overdue, ("expected_close_date", "pk")),
+        "expired": ("expired", None, ("-closed_at", "-pk")),
+        "stale": ("open_idle", stale, ("idle_since", "pk")),
     }
 
+    def first_rows(deals: QuerySet, condition: Q | None, order: tuple) -> QuerySet:
+        return (deals if condition is None else deals.filter(condition)).order_by(*order)
 
-def _figures_by_stage(querysets: list[QuerySet], *, figures: list[str]) -> dict:
-    """The grouped rows of ``querysets`` (a stage id, then ``figures``; no common deal) in one
-    UNION ALL, the figures of a stage added up across them, by stage id (None: the rows counted
-    without a stage)."""
+    rows_sql, rows_params, keys = _first_rows_sql(
+        {
+            (name, position): first_rows(deals[of], condition, order)
+            for name, (of, condition, order) in lists.items()
+            for position, deals in enumerate(branch_deals)
+        },
+        limit=list_size,
+    )
+    return _DashboardStatements(
+        figures=_Statement(figures_sql, tuple(figures_params or ())),
+        first_rows=_Statement(rows_sql, tuple(rows_params), tuple(keys)),
+    )
+
+
+def _figures_by_stage(statement: _Statement, *, figures: list[str]) -> dict:
+    """The grouped rows of the figures' statement (a UNION ALL of querysets of no common deal:
+    a stage id, then ``figures``), the figures of a stage added up across them, by stage id
+    (None: the rows counted without a stage)."""
     from django.db import connection
 
-    from opportunities.pagination import union_all_sql
-
-    sql, params = union_all_sql(querysets)
     rows: dict = {}
-    if sql:
+    if statement.sql:
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(statement.sql, statement.params)
             for stage_id, *values in cursor.fetchall():
                 row = dict(zip(figures, values, strict=True))
                 if stage_id not in rows:
@@ -215,25 +265,12 @@ class DashboardDeal:
     owner: DealOwner | None  # None: the team's unassigned pool
 
 
-def _short_lists(*, branch_deals: list[dict], lists: dict, stages: dict[int, dict], list_size: int) -> dict:
-    """The first ``list_size`` deals of each list (name → which of a branch's deals it is of;
-    condition; order; sort key), as ``DashboardDeal``: the first ids of each list branch by
-    branch of the visibility rule (each in the list's order on an index of its own: an OR of
-    the branches made PostgreSQL walk every open deal for the stale list), joined to what the
-    lists show, in one query; merged here."""
-
-    def first_rows(deals: QuerySet, condition: Q | None, order: tuple) -> QuerySet:
-        return (deals if condition is None else deals.filter(condition)).order_by(*order)
-
-    found = _first_rows(
-        {
-            (name, position): first_rows(deals[of], condition, order)
-            for name, (of, condition, order, _key) in lists.items()
-            for position, deals in enumerate(branch_deals)
-        },
-        limit=list_size,
-    )
-    shown: dict[str, list[DashboardDeal]] = {name: [] for name in lists}
+def _short_lists(statement: _Statement, *, stages: dict[int, dict], list_size: int) -> dict:
+    """The first ``list_size`` deals of each short list, as ``DashboardDeal``: the first ids of
+    each list branch by branch of the visibility rule (each in the list's order on an index of
+    its own: an OR of the branches made PostgreSQL walk every open deal for the stale list),
+    joined to what the lists show, in one query (``_first_rows_sql``); merged here."""
+    shown: dict[str, list[DashboardDeal]] = {name: [] for name in SHORT_LISTS}
     for (name, _position), (
         pk,
         title,
@@ -245,7 +282,7 @@ def _short_lists(*, branch_deals: list[dict], lists: dict, stages: dict[int, dic
         stage_id,
         customer,
         *owner,
-    ) in found:
+    ) in _first_rows(statement):
         shown[name].append(
             DashboardDeal(
                 pk=pk,
@@ -260,7 +297,13 @@ def _short_lists(*, branch_deals: list[dict], lists: dict, stages: dict[int, dic
                 owner=DealOwner(*owner) if owner[0] is not None else None,
             )
         )
-    return {name: sorted(shown[name], key=key)[:list_size] for name, (*_how, key) in lists.items()}
+    keys = {
+        "closing": _by_close_date,
+        "overdue": _by_close_date,
+        "expired": _by_closed_at_desc,
+        "stale": _by_idle_since,
+    }
+    return {name: sorted(shown[name], key=keys[name])[:list_size] for name in SHORT_LISTS}
 
 
 def _by_close_date(deal: DashboardDeal):
@@ -275,14 +318,26 @@ def _by_idle_since(deal: DashboardDeal):
     return (deal.idle_since, deal.pk)
 
 
-def _first_rows(querysets: dict, *, limit: int) -> list[tuple]:
-    """The first ``limit`` deals of each queryset (of visible deals), as (key, row) pairs in one
-    query: each ordered, sliced SELECT of ids stays as it is (and keeps its index) inside a
-    UNION ALL, and only those ids are joined to the columns the lists show, their customer's
-    name and their owner's (the stage's name is in the stages read already)."""
+_FIRST_ROW_FIELDS = (
+    "id",
+    "title",
+    "expected_close_date",
+    "amount_base",
+    "closed_at",
+    "last_activity_at",
+    "stage_entered_at",
+    "stage",
+)
+
+
+def _first_rows_sql(querysets: dict, *, limit: int) -> tuple[str | None, list, list]:
+    """SQL of the first ``limit`` deals of each queryset (of visible deals) in one query, its
+    parameters and the key of each part: each ordered, sliced SELECT of ids stays as it is (and
+    keeps its index) inside a UNION ALL, and only those ids are joined to the columns the lists
+    show, their customer's name and their owner's (the stage's name is in the stages read
+    already)."""
     from django.core.exceptions import EmptyResultSet
     from django.db import connection
-    from django.db.models.expressions import Col
 
     from customers.models import Customer
     from teams.models import User
@@ -296,29 +351,10 @@ def _first_rows(querysets: dict, *, limit: int) -> list[tuple]:
         parts.append(f"SELECT {position} AS list, first_rows.pk FROM ({sql}) first_rows")  # noqa: S608 (ORM SQL)
         params.extend(part_params)
     if not parts:
-        return []
+        return None, [], []
     quote = connection.ops.quote_name
     deals, customers, users = (quote(model._meta.db_table) for model in (Opportunity, Customer, User))
-    fields = [
-        Opportunity._meta.get_field(name)
-        for name in (
-            "id",
-            "title",
-            "expected_close_date",
-            "amount_base",
-            "closed_at",
-            "last_activity_at",
-            "stage_entered_at",
-            "stage",
-        )
-    ]
-    columns = ", ".join(f"o.{quote(field.column)}" for field in fields)
-    # The values as the ORM would give them: SQLite returns dates, moments and decimals as text.
-    converters = [
-        (index, converter, Col("o", field))
-        for index, field in enumerate(fields, start=1)
-        for converter in (*connection.ops.get_db_converters(Col("o", field)), *field.get_db_converters(connection))
-    ]
+    columns = ", ".join(f"o.{quote(Opportunity._meta.get_field(name).column)}" for name in _FIRST_ROW_FIELDS)
     sql = f"""
         SELECT found.list, {columns}, c.{quote("name")}, u.{quote("username")}, u.{quote("first_name")},
                u.{quote("last_name")}
@@ -327,11 +363,27 @@ def _first_rows(querysets: dict, *, limit: int) -> list[tuple]:
         JOIN {customers} c ON c.{quote("id")} = o.{quote("customer_id")}
         LEFT JOIN {users} u ON u.{quote("id")} = o.{quote("owner_id")}
     """  # noqa: S608 (the ORM's SQL and quoted names; every value is a parameter)
-    keys = list(querysets)
+    return sql, params, list(querysets)
+
+
+def _first_rows(statement: _Statement) -> list[tuple]:
+    """The rows of ``_first_rows_sql``'s statement as (key, row) pairs, their values as the ORM
+    would give them (SQLite returns dates, moments and decimals as text)."""
+    from django.db import connection
+    from django.db.models.expressions import Col
+
+    if statement.sql is None:
+        return []
+    fields = [Opportunity._meta.get_field(name) for name in _FIRST_ROW_FIELDS]
+    converters = [
+        (index, converter, Col("o", field))
+        for index, field in enumerate(fields, start=1)
+        for converter in (*connection.ops.get_db_converters(Col("o", field)), *field.get_db_converters(connection))
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(statement.sql, statement.params)
         rows = [list(row) for row in cursor.fetchall()]
     for row in rows:
         for index, converter, expression in converters:
             row[index] = converter(row[index], expression, connection)
-    return [(keys[position], row) for position, *row in rows]
+    return [(statement.keys[position], row) for position, *row in rows]

@@ -101,20 +101,45 @@ def opportunity_visibility_arms(user, prefix: str = "", *, team_ids: bool = True
     branch with no team drops out. ``team_ids=False`` keeps the teams as subqueries, for a
     condition evaluated per row of another table (customers, attachments), where the plan does
     not depend on it and the extra query would buy nothing."""
+    if team_ids:
+        return opportunity_scope_arms(opportunity_visibility_scope(user), prefix)
     if not user_is_active(user):
         return []
     if user_is_admin(user):
         return [Q()]
-    if team_ids:
-        managed, pool = user_team_scope(user)
-        managed, pool = sorted(managed), sorted(pool - managed)
-    else:
-        managed, pool = managed_team_ids(user), pool_team_ids(user)
-    arms = [Q(**{f"{prefix}owner": user})]
-    if not team_ids or managed:
-        arms.append(Q(**{f"{prefix}team__in": managed}) & ~Q(**{f"{prefix}owner": user}))
-    if not team_ids or pool:
-        arms.append(Q(**{f"{prefix}owner__isnull": True, f"{prefix}team__in": pool}))
+    return [
+        Q(**{f"{prefix}owner": user}),
+        Q(**{f"{prefix}team__in": managed_team_ids(user)}) & ~Q(**{f"{prefix}owner": user}),
+        Q(**{f"{prefix}owner__isnull": True, f"{prefix}team__in": pool_team_ids(user)}),
+    ]
+
+
+def opportunity_visibility_scope(user) -> tuple:
+    """Everything the rule depends on for ``user``, as a hashable value: ``("none",)`` for an
+    inactive or anonymous user, ``("all",)`` for an admin, else ``("teams", user id, ids of the
+    teams they manage, ids of the other teams whose pool they may work)``. Two users with the
+    same scope see the same deals, so SQL built from a scope can be kept under it."""
+    if not user_is_active(user):
+        return ("none",)
+    if user_is_admin(user):
+        return ("all",)
+    managed, pool = user_team_scope(user)
+    return ("teams", user.pk, tuple(sorted(managed)), tuple(sorted(pool - managed)))
+
+
+def opportunity_scope_arms(scope: tuple, prefix: str = "") -> list[Q]:
+    """``opportunity_visibility_arms`` of a user with this ``opportunity_visibility_scope``, the
+    teams written as plain ids."""
+    if scope[0] == "none":
+        return []
+    if scope[0] == "all":
+        return [Q()]
+    _kind, user_id, managed, pool = scope
+    arms = [Q(**{f"{prefix}owner": user_id})]
+    if managed:
+        arms.append(Q(**{f"{prefix}team__in": list(managed)}) & ~Q(**{f"{prefix}owner": user_id}))
+    if pool:
+        arms.append(Q(**{f"{prefix}owner__isnull": True, f"{prefix}team__in": list(pool)}))
     return arms
 
 

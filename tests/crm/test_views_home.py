@@ -270,3 +270,38 @@ def test_it_counts_and_lists_as_stale_what_the_stale_rule_says(make_deal, rep, s
     stale = Opportunity.objects.filter(opportunity_stale_q(today=today))
     assert dashboard["kpis"]["stale"] == stale.count() == 3
     assert {deal.pk for deal in dashboard["stale"]} == set(stale.values_list("pk", flat=True))
+
+
+def test_its_kept_statements_follow_every_change_of_what_they_are_built_from(
+    make_deal, rep, other_rep, manager, team, other_team, outsider_rep, stages, today
+):
+    """The dashboard's statements are kept per visibility scope, day, idle limits and list size
+    (``_dashboard_statements``): each change of one of them shows at once, in the same process,
+    while the figures of someone whose scope did not change stay theirs."""
+    from opportunities.selectors_dashboard import opportunity_dashboard
+    from teams.backends import UserBackend
+
+    def dashboard(user, **kwargs):
+        return opportunity_dashboard(user=UserBackend().get_user(user.pk), **kwargs)  # as a request loads it
+
+    long_ago = timezone.now() - datetime.timedelta(days=20)
+    make_deal(owner=rep, title="Mine", stage_entered_at=long_ago, expected_close_date=today + datetime.timedelta(days=3))
+    make_deal(owner=outsider_rep, team=other_team, title="Theirs")
+    assert dashboard(rep)["kpis"]["open"] == 1
+    assert dashboard(other_rep)["kpis"]["open"] == 0
+    # the scope: rep now manages the other team
+    other_team.managers.add(rep)
+    assert dashboard(rep)["kpis"]["open"] == 2
+    assert dashboard(other_rep)["kpis"]["open"] == 0
+    # the idle limits: the deal's stage gets one it has passed
+    assert dashboard(rep)["kpis"]["stale"] == 0
+    stages["New"].rotting_days = 5
+    stages["New"].save()
+    assert dashboard(rep)["kpis"]["stale"] == 1
+    # the day: a week later the deal closing in 3 days is overdue
+    assert (dashboard(rep)["kpis"]["closing"], dashboard(rep)["kpis"]["overdue"]) == (1, 0)
+    later = dashboard(rep, today=today + datetime.timedelta(days=7))
+    assert (later["kpis"]["closing"], later["kpis"]["overdue"]) == (0, 1)
+    # the list size
+    assert len(dashboard(rep, list_size=1)["stale"]) == 1
+    assert dashboard(rep, list_size=0)["stale"] == []
