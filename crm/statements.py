@@ -4,13 +4,16 @@ Building and compiling a queryset costs Django up to a millisecond, often more t
 takes to run it, and every request asks several that differ from the last only by one value:
 the signed-in user's own row, their teams, the people of the teams they manage.
 ``CompiledQuery`` compiles such a queryset once, with a placeholder for that value, and runs it
-with the value in its place; ``UserQuery`` keeps one for each role a user can have.
+with the value in its place; ``UserQuery`` keeps one for each role a user can have;
+``CompiledValues`` keeps a ``values_list`` queryset's SQL for a caller that keeps it under every
+value the queryset was built from.
 """
 
 import copy
 from collections.abc import Callable
 
 from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Model, QuerySet
 
 from teams.visibility import user_is_active, user_is_admin
@@ -60,3 +63,27 @@ class UserQuery:
     def __call__(self, user) -> list[Model]:
         query = self._query(user)
         return [] if query is None else query.rows(user.pk)
+
+
+class CompiledValues:
+    """A ``values_list`` queryset compiled to SQL once: ``rows()`` runs that SQL and gives the
+    tuples iterating the queryset would, converted by the queryset's own compiler. Nothing of
+    the rows is kept, only SQL; the caller keeps it under everything the queryset was built
+    from. A queryset that matches nothing (EmptyResultSet) runs no query."""
+
+    def __init__(self, queryset: QuerySet):
+        self.db = queryset.db
+        self.compiler = queryset.query.get_compiler(self.db)
+        try:
+            sql, params = self.compiler.as_sql()
+        except EmptyResultSet:
+            sql, params = None, ()
+        self.sql, self.params = sql, tuple(params)
+
+    def rows(self) -> list[tuple]:
+        if self.sql is None:
+            return []
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(self.sql, self.params)
+            fetched = cursor.fetchall()
+        return list(self.compiler.results_iter(results=[fetched], tuple_expected=True))

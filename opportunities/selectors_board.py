@@ -4,17 +4,22 @@ Every read starts from ``Opportunity.objects.visible_to(user)`` and narrows it w
 FilterSet, so the board shows exactly what the list and the API would. The number of queries
 is fixed (one for the figures of every column, one for the first cards of every column), however
 many deals a pipeline holds: cards are paged per column by a keyset cursor (close date, id).
+The board with no filter keeps its two statements per visibility scope, pipeline, open stages
+and page size (``board_columns_unfiltered``).
 """
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import BigIntegerField, Count, DecimalField, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 
+from crm.statements import CompiledValues
 from opportunities.filtersets import OpportunityFilterSet
 from opportunities.models import Opportunity
 from opportunities.pagination import union_all_sql
@@ -141,12 +146,58 @@ def board_columns(*, stages: list[Stage], branches: list[QuerySet[Opportunity]],
     probability, summed in SQL) and its first ``page_size`` cards. ``branches``
     (``board_opportunities_by_branch``) are read branch by branch and stage by stage, each on
     an index. Two queries."""
+    statements = _board_statements_of(branches=branches, stage_ids=_open_stage_ids(stages), page_size=page_size)
+    return _board_columns(stages, statements)
+
+
+def board_columns_unfiltered(*, user, pipeline: Pipeline, stages: list[Stage], page_size: int = BOARD_PAGE_SIZE):
+    """``board_columns`` of ``pipeline``'s board with no filter, as ``user`` sees it. Its two
+    statements are built from what they depend on alone — the user's visibility scope, the
+    pipeline, its open stages and the page size — and kept per process under exactly that
+    (``_board_statements``): building and compiling them with the ORM took a rep's board longer
+    than PostgreSQL's work. SQL only, no data: a change of any of those is another key."""
+    from teams.visibility import opportunity_visibility_scope
+
+    statements = _board_statements(opportunity_visibility_scope(user), pipeline.pk, _open_stage_ids(stages), page_size)
+    return _board_columns(stages, statements)
+
+
+def _open_stage_ids(stages: list[Stage]) -> tuple[int, ...]:
+    return tuple(stage.pk for stage in stages if stage.kind == Stage.Kind.OPEN)
+
+
+class _BoardStatements(NamedTuple):
+    figures: tuple[str | None, tuple]
+    first_cards: CompiledValues | None
+
+
+@functools.lru_cache(maxsize=1024)
+def _board_statements(scope: tuple, pipeline_id: int, stage_ids: tuple[int, ...], page_size: int) -> _BoardStatements:
+    branches = [
+        branch.filter(pipeline_id=pipeline_id, status=Opportunity.Status.OPEN)
+        for branch in Opportunity.objects.visible_in_scope_by_branch(scope)
+    ]
+    return _board_statements_of(branches=branches, stage_ids=stage_ids, page_size=page_size)
+
+
+def _board_statements_of(
+    *, branches: list[QuerySet[Opportunity]], stage_ids: tuple[int, ...], page_size: int
+) -> _BoardStatements:
+    sql, params = _column_figures_sql(branches)
+    return _BoardStatements(
+        figures=(sql, tuple(params or ())),
+        first_cards=_first_cards_values(branches=branches, stage_ids=list(stage_ids), page_size=page_size),
+    )
+
+
+def _board_columns(stages: list[Stage], statements: _BoardStatements) -> list["BoardColumn"]:
     columns = {stage.pk: BoardColumn(stage=stage) for stage in stages if stage.kind == Stage.Kind.OPEN}
-    for row in board_column_figures_by_branch(branches=branches):
+    for row in _column_figures(*statements.figures):
         column = columns.get(row["stage_id"])
         if column is not None:
             column.count, column.total, column.weighted = row["count"], row["total"], row["weighted"]
-    for card in board_first_cards_by_branch(branches=branches, stage_ids=list(columns), page_size=page_size):
+    rows = [] if statements.first_cards is None else statements.first_cards.rows()
+    for card in _cards_of_rows(rows):
         column = columns.get(card.stage_id)
         if column is not None:
             card.stage = column.stage
@@ -156,9 +207,12 @@ def board_columns(*, stages: list[Stage], branches: list[QuerySet[Opportunity]],
 
 def board_column_figures_by_branch(*, branches: list[QuerySet[Opportunity]]) -> list[dict]:
     """``board_column_figures`` of the union of ``branches`` (which share no deal): each
-    branch grouped on its own index, the sums added up. One query.
+    branch grouped on its own index, the sums added up. One query."""
+    return _column_figures(*_column_figures_sql(branches))
 
-    The weighted total is summed per probability, then multiplied: the same exact sum as
+
+def _column_figures_sql(branches: list[QuerySet[Opportunity]]) -> tuple[str | None, list]:
+    """The weighted total is summed per probability, then multiplied: the same exact sum as
     ``SUM(amount × probability)``, without a numeric product per deal (a manager's column adds
     up tens of thousands), as a stage's deals share a handful of probabilities."""
     grouped = [
@@ -169,7 +223,10 @@ def board_column_figures_by_branch(*, branches: list[QuerySet[Opportunity]]) -> 
         )
         for branch in branches
     ]
-    sql, params = union_all_sql(grouped)
+    return union_all_sql(grouped)
+
+
+def _column_figures(sql: str | None, params) -> list[dict]:
     if sql is None:
         return []
     sums: dict[int, list] = {}
@@ -199,11 +256,18 @@ def board_first_cards_by_branch(
     """The first ``page_size`` cards of every stage, in one query: the first ids in card order
     of each stage, each branch on its index (``_first_card_ids_sql``), and their cards read by id
     (the ids were read through the user's branches)."""
+    values = _first_cards_values(branches=branches, stage_ids=stage_ids, page_size=page_size)
+    return [] if values is None else _cards_of_rows(values.rows())
+
+
+def _first_cards_values(
+    *, branches: list[QuerySet[Opportunity]], stage_ids: list[int], page_size: int
+) -> CompiledValues | None:
     sql, params = _first_card_ids_sql(branches=branches, stage_ids=stage_ids, page_size=page_size)
     if sql is None:
-        return []
+        return None
     cards = Opportunity.objects.filter(pk__in=RawSQL(sql, params))  # noqa: S611 (ORM SQL)
-    return _board_cards(cards.order_by("stage_id", *CARD_ORDER))
+    return CompiledValues(cards.order_by("stage_id", *CARD_ORDER).values_list(*_CARD_COLUMNS))
 
 
 def _first_card_ids_sql(
@@ -270,9 +334,13 @@ _CARD_COLUMNS = (
 def _board_cards(queryset: QuerySet[Opportunity]) -> list[BoardCard]:
     """The cards of ``queryset`` in its order, one row each; one User per owner, whose name
     every card of theirs shows (a rep's board is one owner and the pool)."""
+    return _cards_of_rows(queryset.values_list(*_CARD_COLUMNS))
+
+
+def _cards_of_rows(rows) -> list[BoardCard]:
     owners: dict[int | None, User | None] = {None: None}
     cards = []
-    for *fields, owner_id, username, first_name, last_name in queryset.values_list(*_CARD_COLUMNS):
+    for *fields, owner_id, username, first_name, last_name in rows:
         owner = owners.get(owner_id, False)
         if owner is False:
             owner = owners[owner_id] = User(pk=owner_id, username=username, first_name=first_name, last_name=last_name)

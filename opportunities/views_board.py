@@ -29,6 +29,7 @@ from opportunities.selectors_board import (
     board_column_cards,
     board_column_figures,
     board_columns,
+    board_columns_unfiltered,
     board_cursor,
     board_cursor_parse,
     board_filter_data,
@@ -83,8 +84,11 @@ def board(request: HttpRequest) -> HttpResponse:
         )
     if pipeline is not None:
         stages = list(pipeline.stages.all())
-        branches = board_opportunities_by_branch(user=request.user, pipeline=pipeline, filters=filters)
-        columns = board_columns(stages=stages, branches=branches)
+        if filters:
+            branches = board_opportunities_by_branch(user=request.user, pipeline=pipeline, filters=filters)
+            columns = board_columns(stages=stages, branches=branches)
+        else:
+            columns = board_columns_unfiltered(user=request.user, pipeline=pipeline, stages=stages)
         html = BoardCards(today=today)
         board_query = filters.urlencode()
         context.update(

@@ -43,3 +43,25 @@ def test_it_compiles_once_per_role_and_follows_a_change_of_role(rep, team, other
     assert len(compiled) == 1 and compiled[0] != rep.pk  # compiled for a stand-in, run for rep
     rep.is_staff = True  # an administrator sees every team: another statement
     assert len(query(rep)) == 2 and len(compiled) == 2
+
+
+def test_compiled_values_give_the_querysets_rows_converted_and_keep_none_of_them(make_deal, rep):
+    import datetime
+    from decimal import Decimal
+
+    from crm.statements import CompiledValues
+    from opportunities.models import Opportunity
+
+    make_deal(owner=rep, title="Priced", amount_base=Decimal("1234.50"))
+    make_deal(owner=rep, title="Unpriced", amount=None, amount_base=None)
+    queryset = Opportunity.objects.order_by("title").values_list(
+        "title", "amount_base", "expected_close_date", "stage_entered_at", "customer__name"
+    )
+    compiled = CompiledValues(queryset)
+    rows = compiled.rows()
+    assert rows == list(queryset)
+    assert isinstance(rows[0][1], Decimal) and isinstance(rows[0][2], datetime.date)
+    assert isinstance(rows[0][3], datetime.datetime) and rows[0][3].tzinfo is not None
+    make_deal(owner=rep, title="Added")
+    assert [row[0] for row in compiled.rows()] == ["Added", "Priced", "Unpriced"]
+    assert CompiledValues(Opportunity.objects.filter(pk__in=[]).values_list("pk")).rows() == []

@@ -285,7 +285,9 @@ def test_its_kept_statements_follow_every_change_of_what_they_are_built_from(
         return opportunity_dashboard(user=UserBackend().get_user(user.pk), **kwargs)  # as a request loads it
 
     long_ago = timezone.now() - datetime.timedelta(days=20)
-    make_deal(owner=rep, title="Mine", stage_entered_at=long_ago, expected_close_date=today + datetime.timedelta(days=3))
+    make_deal(
+        owner=rep, title="Mine", stage_entered_at=long_ago, expected_close_date=today + datetime.timedelta(days=3)
+    )
     make_deal(owner=outsider_rep, team=other_team, title="Theirs")
     assert dashboard(rep)["kpis"]["open"] == 1
     assert dashboard(other_rep)["kpis"]["open"] == 0

@@ -613,3 +613,31 @@ def test_it_shows_the_board_in_chinese(client, rep, deal):
     client.force_login(rep)
     html = client.get(board_url(), headers={"Accept-Language": "zh-hans"}).content.decode()
     assert "销售看板" in html and "Pipeline board" not in html
+
+
+def test_its_kept_statements_follow_the_scope_the_stages_and_the_page_size(
+    client, make_deal, rep, other_team, outsider_rep, stages
+):
+    """The unfiltered board's statements are kept per visibility scope, pipeline, open stages and
+    page size (``_board_statements``): each change shows at once, in the same process."""
+    from stages.models import Stage
+
+    mine = make_deal(owner=rep, title="Mine")
+    theirs = make_deal(owner=outsider_rep, team=other_team, title="Theirs")
+    client.force_login(rep)
+    html = client.get(board_url()).content.decode()
+    assert f'id="opp-{mine.pk}"' in html and f'id="opp-{theirs.pk}"' not in html
+    other_team.managers.add(rep)  # the scope
+    html = client.get(board_url()).content.decode()
+    assert f'id="opp-{mine.pk}"' in html and f'id="opp-{theirs.pk}"' in html
+    extra = Stage.objects.create(pipeline=mine.pipeline, name="Visit", order=2, probability=30)  # the stages
+    Opportunity.objects.filter(pk=mine.pk).update(stage=extra)
+    columns = {column.stage.name: column for column in client.get(board_url()).context["columns"]}
+    assert [card.pk for card in columns["Visit"].cards] == [mine.pk]
+    Opportunity.objects.filter(pk=theirs.pk).update(stage=extra)
+    stages_now = list(mine.pipeline.stages.all())
+    for size in (1, 2):  # the page size
+        columns = selectors_board.board_columns_unfiltered(
+            user=rep, pipeline=mine.pipeline, stages=stages_now, page_size=size
+        )
+        assert sum(len(column.cards) for column in columns) == size
