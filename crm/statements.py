@@ -15,6 +15,7 @@ from collections.abc import Callable
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
 
 from teams.visibility import user_is_active, user_is_admin
 
@@ -87,3 +88,53 @@ class CompiledValues:
             cursor.execute(self.sql, self.params)
             fetched = cursor.fetchall()
         return list(self.compiler.results_iter(results=[fetched], tuple_expected=True))
+
+
+class CompiledModels:
+    """A queryset of model instances, with its ``select_related`` objects, compiled to SQL once:
+    ``rows(value)`` runs that SQL with ``value`` wherever the queryset had ``placeholder`` and
+    builds the instances as iterating the queryset would (no annotations, deferred fields or
+    prefetches). ``from_table`` optionally reads the queryset's own table from a subquery of
+    this SQL and parameters (one that selects every column of the table), so that PostgreSQL
+    plans the joins around the subquery's rows instead of the whole table. Raises
+    EmptyResultSet for a queryset that matches nothing."""
+
+    def __init__(self, queryset: QuerySet, placeholder, *, from_table: tuple[str, list] | None = None):
+        self.db = queryset.db
+        compiler = queryset.query.get_compiler(self.db)
+        sql, params = compiler.as_sql()
+        params = list(params)
+        if from_table is not None:
+            table = compiler.quote_name_unless_alias(queryset.model._meta.db_table)
+            sql_from, sql_from_params = from_table
+            head, found, tail = sql.partition(f" FROM {table} ")
+            if not found or " FROM " in head:
+                raise ValueError(f"cannot read {table} from a subquery in: {sql}")
+            sql = f"{head} FROM ({sql_from} OFFSET 0) {table} {tail}"  # OFFSET 0: planned on its own
+            params = [*sql_from_params, *params]
+        self.sql, self.params = sql, params
+        self.positions = [index for index, value in enumerate(params) if value == placeholder]
+        if not self.positions:
+            raise ValueError("the placeholder is not among the queryset's parameters")
+        self.compiler = compiler
+        select, klass_info = compiler.select, compiler.klass_info
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        self.model, self.fields = klass_info["model"], (start, end)
+        self.init_list = [column[0].target.attname for column in select[start:end]]
+        self.related_populators = get_related_populators(klass_info, select, self.db)
+
+    def rows(self, value) -> list[Model]:
+        params = list(self.params)
+        for position in self.positions:
+            params[position] = value
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            fetched = cursor.fetchall()
+        start, end = self.fields
+        instances = []
+        for row in self.compiler.results_iter(results=[fetched]):
+            instance = self.model.from_db(self.db, self.init_list, row[start:end])
+            for populator in self.related_populators:
+                populator.populate(row, instance)
+            instances.append(instance)
+        return instances

@@ -8,7 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import TimeStampedModel
-from teams.visibility import opportunity_scope_arms, opportunity_visibility_arms, opportunity_visibility_q
+from teams.visibility import (
+    opportunity_scope_arms,
+    opportunity_scope_q,
+    opportunity_visibility_arms,
+    opportunity_visibility_q,
+)
 
 User = settings.AUTH_USER_MODEL
 DIFFICULTY_MIN = Decimal("0.10")
@@ -83,6 +88,11 @@ class OpportunityQuerySet(models.QuerySet):
         """``visible_to`` as one queryset per branch of the rule (their union is ``visible_to``),
         for reads that page through a big list: each branch can walk an index of its own."""
         return [self.filter(arm) for arm in opportunity_visibility_arms(user)]
+
+    def visible_in_scope(self, scope: tuple) -> "OpportunityQuerySet":
+        """``visible_to`` of any user with this ``opportunity_visibility_scope``: for SQL kept
+        under the scope."""
+        return self.filter(opportunity_scope_q(scope))
 
     def visible_in_scope_by_branch(self, scope: tuple) -> list["OpportunityQuerySet"]:
         """``visible_to_by_branch`` of any user with this ``opportunity_visibility_scope``: for

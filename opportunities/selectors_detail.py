@@ -1,6 +1,12 @@
 """Reads of the opportunity page (views_detail.py): the deal and its stages. Its timeline, a page
 at a time, is read by selectors_timeline.py."""
 
+import functools
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+
+from crm.statements import CompiledModels
 from opportunities.models import Opportunity
 from stages.models import Stage
 
@@ -12,11 +18,44 @@ def opportunity_get_for_page(*, user, pk) -> Opportunity:
     ~10 ms planning this one-row query at a million deals (more than everything else the page
     asks for), with six ~2 ms. The pipeline comes with the stages (``opportunity_page_stages``);
     a lost reason, on a lost deal only, is read when shown.
+
+    The deal is read through the visibility rule in a subquery of its own, and the six joins
+    around its one row: PostgreSQL then weighs the deal table's 33 indexes once, not for every
+    order of the joins (planning 2.5 → 0.9 ms at a million deals). The statement is compiled
+    once per visibility scope (``_page_deal``), with the id as its parameter.
     """
-    return (
-        Opportunity.objects.visible_to(user)
-        .select_related("customer", "contact", "stage", "owner", "team", "source")
-        .get(pk=pk)
+    from teams.visibility import opportunity_visibility_scope
+
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError) as exc:
+        raise Opportunity.DoesNotExist from exc
+    if not -(2**63) <= pk < 2**63:  # no id is out of a bigint's range (the ORM's lookup says the same)
+        raise Opportunity.DoesNotExist(f"no opportunity {pk}")
+    statement = _page_deal(opportunity_visibility_scope(user))
+    found = [] if statement is None else statement.rows(pk)
+    if not found:
+        raise Opportunity.DoesNotExist(f"no opportunity {pk} visible to this user")
+    return found[0]
+
+
+# Stands for the deal's id while the statement is compiled: no deal has it.
+_PK_PLACEHOLDER = -7_319_451_119
+
+
+@functools.lru_cache(maxsize=1024)
+def _page_deal(scope: tuple) -> CompiledModels | None:
+    visible = Opportunity.objects.visible_in_scope(scope).filter(pk=_PK_PLACEHOLDER).order_by()
+    try:
+        deal = visible.query.sql_with_params()
+    except EmptyResultSet:  # this scope sees nothing
+        return None
+    # The rule stays on the outer query too: the subquery only helps the planner.
+    return CompiledModels(
+        visible.select_related("customer", "contact", "stage", "owner", "team", "source"),
+        _PK_PLACEHOLDER,
+        # The subquery helps PostgreSQL's planner; SQLite plans the joins as fast without it.
+        from_table=deal if connection.vendor == "postgresql" else None,
     )
 
 

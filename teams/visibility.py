@@ -148,7 +148,15 @@ def opportunity_visibility_q(user, prefix: str = "", *, team_ids: bool = False) 
     default with the teams as subqueries (no query of its own, for conditions inside other
     reads: reports, customers, attachments); ``Opportunity.objects.visible_to`` asks for the
     ids (``team_ids=True``), which lets PostgreSQL plan the deal lists on their indexes."""
-    arms = opportunity_visibility_arms(user, prefix, team_ids=team_ids)
+    return _any_of(opportunity_visibility_arms(user, prefix, team_ids=team_ids))
+
+
+def opportunity_scope_q(scope: tuple) -> Q:
+    """``opportunity_visibility_q`` (teams as ids) of any user with this scope."""
+    return _any_of(opportunity_scope_arms(scope))
+
+
+def _any_of(arms: list[Q]) -> Q:
     if not arms:
         return Q(pk__in=[])
     condition = arms[0]

@@ -65,3 +65,34 @@ def test_compiled_values_give_the_querysets_rows_converted_and_keep_none_of_them
     make_deal(owner=rep, title="Added")
     assert [row[0] for row in compiled.rows()] == ["Added", "Priced", "Unpriced"]
     assert CompiledValues(Opportunity.objects.filter(pk__in=[]).values_list("pk")).rows() == []
+
+
+def test_compiled_models_give_the_querysets_instances_with_their_related_objects(
+    make_deal, rep, django_assert_num_queries
+):
+    from django.db import connection
+
+    from crm.statements import CompiledModels
+    from opportunities.models import Opportunity
+
+    deal = make_deal(owner=rep, title="Pumps")
+    other = make_deal(owner=None, title="Pooled")
+    placeholder = -123_456_789
+    queryset = Opportunity.objects.select_related("customer", "owner", "stage").filter(pk=placeholder)
+    inner = Opportunity.objects.filter(pk=placeholder).query.sql_with_params()
+    kept = [CompiledModels(queryset, placeholder)]
+    if connection.vendor == "postgresql":  # the table read from a subquery (OFFSET 0 is PostgreSQL's)
+        kept.append(CompiledModels(queryset, placeholder, from_table=inner))
+    for compiled in kept:
+        for expected in (deal, other):
+            with django_assert_num_queries(1):
+                [found] = compiled.rows(expected.pk)
+                assert (found.pk, found.title, found.version) == (expected.pk, expected.title, expected.version)
+                assert found.customer.name == expected.customer.name
+                assert found.stage.name == expected.stage.name
+                assert (found.owner.username if found.owner else None) == (
+                    expected.owner.username if expected.owner else None
+                )
+        assert compiled.rows(-1) == []
+    with pytest.raises(ValueError, match="placeholder"):
+        CompiledModels(Opportunity.objects.filter(pk=deal.pk), placeholder)

@@ -92,6 +92,27 @@ def test_it_shows_the_page_to_who_may_see_the_deal(client, deal, other_team, vie
         assert deal.title in response.content.decode()
 
 
+def test_it_follows_a_change_of_who_may_see_the_deal_at_once(client, deal, other_rep, other_team, team):
+    """The page's statement is kept per visibility scope: a user who starts or stops managing
+    the deal's team sees the page, or a 404, on the next request of the same process."""
+    client.force_login(other_rep)
+    assert client.get(url(deal)).status_code == 404
+    team.managers.add(other_rep)
+    assert client.get(url(deal)).status_code == 200
+    team.managers.remove(other_rep)
+    assert client.get(url(deal)).status_code == 404
+    other_team.managers.add(other_rep)  # another team: still not this deal's
+    assert client.get(url(deal)).status_code == 404
+
+
+@pytest.mark.parametrize("pk", [0, -1, 2**63, 10**30])
+def test_it_answers_404_for_an_id_no_deal_can_have(client, rep, deal, pk):
+    from opportunities.selectors_detail import opportunity_get_for_page
+
+    with pytest.raises(Opportunity.DoesNotExist):
+        opportunity_get_for_page(user=rep, pk=pk)
+
+
 def test_it_sends_an_anonymous_visitor_to_the_login_page(client, deal):
     response = client.get(url(deal))
     assert response.status_code == 302 and reverse("login") in response["Location"]
