@@ -33,7 +33,7 @@ class CompiledQuery:
         self.model, self.db, self.sql, self.params = queryset.model, queryset.db, sql, list(params)
         self.positions = [index for index, value in enumerate(params) if value == placeholder]
 
-    def rows(self, value) -> list[Model]:
+    def rows(self, value=None) -> list[Model]:
         params = list(self.params)
         for position in self.positions:
             params[position] = value
@@ -92,14 +92,15 @@ class CompiledValues:
 
 class CompiledModels:
     """A queryset of model instances, with its ``select_related`` objects, compiled to SQL once:
-    ``rows(value)`` runs that SQL with ``value`` wherever the queryset had ``placeholder`` and
+    ``rows(value)`` runs that SQL with ``value`` wherever the queryset had ``placeholder`` (if
+    it has one) and
     builds the instances as iterating the queryset would (no annotations, deferred fields or
     prefetches). ``from_table`` optionally reads the queryset's own table from a subquery of
     this SQL and parameters (one that selects every column of the table), so that PostgreSQL
     plans the joins around the subquery's rows instead of the whole table. Raises
     EmptyResultSet for a queryset that matches nothing."""
 
-    def __init__(self, queryset: QuerySet, placeholder, *, from_table: tuple[str, list] | None = None):
+    def __init__(self, queryset: QuerySet, placeholder=None, *, from_table: tuple[str, list] | None = None):
         self.db = queryset.db
         compiler = queryset.query.get_compiler(self.db)
         sql, params = compiler.as_sql()
@@ -114,7 +115,7 @@ class CompiledModels:
             params = [*sql_from_params, *params]
         self.sql, self.params = sql, params
         self.positions = [index for index, value in enumerate(params) if value == placeholder]
-        if not self.positions:
+        if placeholder is not None and not self.positions:
             raise ValueError("the placeholder is not among the queryset's parameters")
         self.compiler = compiler
         select, klass_info = compiler.select, compiler.klass_info
@@ -123,7 +124,7 @@ class CompiledModels:
         self.init_list = [column[0].target.attname for column in select[start:end]]
         self.related_populators = get_related_populators(klass_info, select, self.db)
 
-    def rows(self, value) -> list[Model]:
+    def rows(self, value=None) -> list[Model]:
         params = list(self.params)
         for position in self.positions:
             params[position] = value

@@ -24,6 +24,7 @@ from opportunities.filtersets import OpportunityFilterSet
 from opportunities.models import Opportunity
 from opportunities.pagination import union_all_sql
 from stages.models import Pipeline, Stage
+from stages.selectors import pipelines_active
 from teams.models import User
 
 BOARD_PAGE_SIZE = 20
@@ -91,13 +92,11 @@ def board_pipelines(*, user, flag_deals: bool = True) -> list[Pipeline]:
     """Active pipelines in order. With ``flag_deals``, each has ``has_deals``: whether ``user``
     sees an open deal in it, which only choosing a pipeline needs (an EXISTS over the user's deals
     per pipeline: a board asked for by id goes without it)."""
+    if not flag_deals:
+        return pipelines_active()
+    visible_open = Opportunity.objects.visible_to(user).filter(status=Opportunity.Status.OPEN, pipeline=OuterRef("pk"))
     pipelines = Pipeline.objects.filter(is_active=True).order_by("order", "name")
-    if flag_deals:
-        visible_open = Opportunity.objects.visible_to(user).filter(
-            status=Opportunity.Status.OPEN, pipeline=OuterRef("pk")
-        )
-        pipelines = pipelines.annotate(has_deals=Exists(visible_open))
-    return list(pipelines)
+    return list(pipelines.annotate(has_deals=Exists(visible_open)))
 
 
 def board_pipeline_choose(*, pipelines: list[Pipeline], pipeline_id: int | None) -> Pipeline | None:

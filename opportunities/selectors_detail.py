@@ -9,6 +9,7 @@ from django.db import connection
 from crm.statements import CompiledModels
 from opportunities.models import Opportunity
 from stages.models import Stage
+from stages.selectors import stages_of_pipeline
 
 
 def opportunity_get_for_page(*, user, pk) -> Opportunity:
@@ -61,7 +62,7 @@ def _page_deal(scope: tuple) -> CompiledModels | None:
 
 def opportunity_page_stages(*, opportunity: Opportunity) -> list[Stage]:
     """The stages of the deal's pipeline in their order, with the pipeline (set on the deal too)."""
-    stages = list(Stage.objects.filter(pipeline_id=opportunity.pipeline_id).select_related("pipeline"))
+    stages = stages_of_pipeline(pipeline_id=opportunity.pipeline_id)
     if stages:
         opportunity.pipeline = stages[0].pipeline
     return stages

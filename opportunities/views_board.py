@@ -43,6 +43,7 @@ from opportunities.services import opportunity_add_activity, opportunity_move_st
 from opportunities.templatetags.opportunity_display import person
 from opportunities.views_detail import render_detail
 from stages.models import Stage
+from stages.selectors import stages_of_pipeline
 from teams.selectors import teams_managed_by, user_is_manager, users_assignable_by
 
 
@@ -83,7 +84,7 @@ def board(request: HttpRequest) -> HttpResponse:
             owner_options=BoardCards.options(owners, selected=filters.get("owner"), label=person),
         )
     if pipeline is not None:
-        stages = list(pipeline.stages.all())
+        stages = stages_of_pipeline(pipeline_id=pipeline.pk)
         if filters:
             branches = board_opportunities_by_branch(user=request.user, pipeline=pipeline, filters=filters)
             columns = board_columns(stages=stages, branches=branches)
