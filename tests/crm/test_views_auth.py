@@ -62,6 +62,25 @@ def test_it_shows_admins_the_settings(client_as, admin):
     assert reverse("admin:index") in body and reverse("teams:list") in body
 
 
+def test_the_kept_menu_follows_the_role_the_page_and_the_language_at_once(client, rep, team, other_team):
+    """The menu is rendered once per language, role and page and kept (crm.templatetags.jihui
+    .main_nav): each of those, changed in one process, shows on the next page."""
+    import re
+
+    def menu(url, language="en"):
+        body = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        return re.search(r'<nav class="mainnav".*?</nav>', body, re.S).group(0)
+
+    client.force_login(rep)
+    assert reverse("teams:list") not in menu(reverse("home"))
+    other_team.managers.add(rep)  # the role
+    assert reverse("teams:list") in menu(reverse("home"))
+    current = re.compile(r'<a href="([^"]+)" aria-current="page"')
+    assert current.findall(menu(reverse("home"))) == [reverse("home")]  # the page
+    assert current.findall(menu(reverse("customers:list"))) == [reverse("customers:list")]
+    assert ">Customers<" in menu(reverse("home"), "en") and ">客户<" in menu(reverse("home"), "zh-hans")  # the language
+
+
 def test_it_switches_the_language_without_javascript(client, rep, team):
     client.force_login(rep)
     response = client.post(reverse("set_language"), {"language": "en", "next": reverse("home")})
