@@ -379,6 +379,9 @@ SESSION_IDLE_RENEW_SECONDS = min(300, SESSION_COOKIE_AGE // 10)
 # Pages kept per process, keyed by the database snapshot they were read in (crm/page_cache.py):
 # at most this many bytes of HTML; 0 turns it off.
 JIHUI_PAGE_CACHE_BYTES = env_int("JIHUI_PAGE_CACHE_BYTES", 16 * 1024 * 1024)
+# A few hot statements prepared once per PostgreSQL connection (crm/prepared.py); off behind a
+# pooler in transaction mode (PgBouncer), where a connection's prepared names do not follow it.
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 
 # Lockout after repeated failed logins (django-axes), on the login page, the admin's and the
 # API token endpoint: AXES_FAILURE_LIMIT failures for one user name from one address lock that

@@ -17,6 +17,7 @@ from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
+from crm import prepared
 from teams.visibility import user_is_active, user_is_admin
 
 # Stands for the user's id while a query is compiled: no user has it.
@@ -91,7 +92,9 @@ class CompiledValues:
 
 
 class CompiledModels:
-    """A queryset of model instances, with its ``select_related`` objects, compiled to SQL once:
+    """A queryset of model instances, with its ``select_related`` objects, compiled to SQL once
+    and run as a statement prepared once per connection (``crm.prepared``: use it for
+    statements whose plan does not depend on their values):
     ``rows(value)`` runs that SQL with ``value`` wherever the queryset had ``placeholder`` (if
     it has one) and
     builds the instances as iterating the queryset would (no annotations, deferred fields or
@@ -129,7 +132,7 @@ class CompiledModels:
         for position in self.positions:
             params[position] = value
         with connections[self.db].cursor() as cursor:
-            cursor.execute(self.sql, params)
+            prepared.execute(cursor, self.sql, params)
             fetched = cursor.fetchall()
         start, end = self.fields
         instances = []

@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from crm import prepared
 from opportunities.models import Activity, Attachment, LostReason, Opportunity
 from opportunities.selectors import TIMELINE_EVENT_TYPES
 from stages.models import Stage
@@ -188,7 +189,8 @@ def _timeline_rows(
     if before is not None:
         params.update(at=connection.ops.adapt_datetimefield_value(before.at), order=before.order, pk=before.pk)
     with connection.cursor() as cursor:
-        cursor.execute(_cached_timeline_sql(keyset=before is not None, whole=limit is None), params)
+        # Prepared once per connection: planning the UNION ALL took longer than running it.
+        prepared.execute(cursor, _cached_timeline_sql(keyset=before is not None, whole=limit is None), params)
         rows = [dict(zip(_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
     for row in rows:
         row["t_at"] = _moment(row["t_at"])
