@@ -13,7 +13,7 @@ Only statements whose plan does not depend on their values belong here (a deal b
 history by its id): a generic plan is one plan for every value. And each value must take its
 type from where it stands (compared with a column, cast): a bare value, such as a constant the
 ORM writes into a UNION's columns, has no type once it is a parameter, and PostgreSQL refuses
-the statement (the dashboard's statements are run plainly for that reason). Each connection keeps the names
+the statement (the dashboard's figures are run plainly for that reason). Each connection keeps the names
 it prepared; a new connection starts with none. A statement whose first run failed is prepared
 again under another name (whether its PREPARE ran is unknown); one the server no longer knows
 (``DEALLOCATE``, a pooler's reset) fails once and is prepared again on the next call. Poolers in

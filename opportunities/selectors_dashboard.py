@@ -16,6 +16,7 @@ from typing import NamedTuple
 from django.db.models import BigIntegerField, Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast
 
+from crm import prepared
 from opportunities.models import Opportunity, idle_since_expression
 from opportunities.pagination import union_all_sql
 from opportunities.selectors import _stale_threshold
@@ -72,7 +73,10 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
     the day, the idle limits in use and the list size — and kept per process under exactly that
     (``_dashboard_statements``): building and compiling them with the ORM cost more than
     PostgreSQL's work for a rep. They hold no data, and a change of any of those gives another
-    key, so a kept statement is always the one the ORM would build now."""
+    key, so a kept statement is always the one the ORM would build now. The short lists' runs as
+    a statement prepared once per connection (``crm.prepared``): PostgreSQL took 1.5 ms to plan
+    it. The figures' does not: an aggregate whose filter matches nothing is written as a bare
+    constant, which a prepared statement's UNION cannot type."""
     from crm.dates import company_today
     from teams.visibility import opportunity_visibility_scope
 
@@ -381,7 +385,7 @@ def _first_rows(statement: _Statement) -> list[tuple]:
         for converter in (*connection.ops.get_db_converters(Col("o", field)), *field.get_db_converters(connection))
     ]
     with connection.cursor() as cursor:
-        cursor.execute(statement.sql, statement.params)
+        prepared.execute(cursor, statement.sql, statement.params)
         rows = [list(row) for row in cursor.fetchall()]
     for row in rows:
         for index, converter, expression in converters:
