@@ -15,8 +15,10 @@ type from where it stands (compared with a column, cast): a bare value, such as 
 ORM writes into a UNION's columns, has no type once it is a parameter, and PostgreSQL refuses
 the statement (the dashboard's figures are run plainly for that reason). Each connection keeps the names
 it prepared; a new connection starts with none. A statement whose first run failed is prepared
-again under another name (whether its PREPARE ran is unknown); one the server no longer knows
-(``DEALLOCATE``, a pooler's reset) fails once and is prepared again on the next call. Poolers in
+again under another name (whether its PREPARE ran is unknown). When the server no longer knows
+a name (``DEALLOCATE``, a pooler's reset), the connection's names are forgotten and the statement
+is prepared again at once — outside a transaction; inside one, whose error has spoilt it, the
+call fails and the next one prepares. Poolers in
 transaction mode such as PgBouncer hand each transaction another server session, where the
 prepared names do not exist: set ``DB_PREPARED_STATEMENTS=false`` there. Elsewhere than
 PostgreSQL the statement is simply executed.
@@ -98,11 +100,14 @@ def execute(cursor, sql: str, params=None) -> None:
     if name is not None:
         try:
             cursor.execute(f"EXECUTE {name}{arguments}", values)
+            return
         except Exception as exc:
-            if getattr(getattr(exc, "__cause__", None), "pgcode", None) == _UNKNOWN_STATEMENT:
-                del state.names[sql]  # gone from the server: prepared again next time
-            raise
-        return
+            if getattr(getattr(exc, "__cause__", None), "pgcode", None) != _UNKNOWN_STATEMENT:
+                raise
+            # The server forgot it, and surely the others too (DEALLOCATE ALL, DISCARD ALL).
+            state.names.clear()
+            if wrapper.in_atomic_block:
+                raise  # the transaction is spoilt: prepared again by the next call
     name = f"jihui_{next(state.numbers)}"
     cursor.execute(f"PREPARE {name} AS {statement.text}; EXECUTE {name}{arguments}", values)
     state.names[sql] = name

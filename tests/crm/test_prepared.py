@@ -64,16 +64,26 @@ def test_a_new_connection_prepares_again():
 
 
 @postgresql
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as pages read; and its own connection
 def test_a_failed_first_run_or_a_forgotten_statement_does_not_stick():
-    sql = "SELECT 1 / %s::int"
-    with pytest.raises(DatabaseError), transaction.atomic():  # division by zero after PREPARE ran
-        rows(sql, [0])
-    assert rows(sql, [1]) == [(1,)]  # prepared again under another name
-    with connection.cursor() as cursor:
-        cursor.execute("DEALLOCATE ALL")  # as a pooler's reset would
-    with pytest.raises(DatabaseError), transaction.atomic():
-        rows(sql, [1])
-    assert rows(sql, [1]) == [(1,)]
+    sql, other = "SELECT 1 / %s::int", "SELECT %s::int - 1"
+    try:
+        with pytest.raises(DatabaseError):  # division by zero after PREPARE ran
+            rows(sql, [0])
+        assert rows(sql, [1]) == [(1,)]  # prepared again under another name
+        assert rows(other, [1]) == [(0,)]
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")  # as a pooler's reset would
+        assert rows(sql, [1]) == [(1,)]  # prepared again at once
+        assert rows(other, [2]) == [(1,)]
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
+        with pytest.raises(DatabaseError), transaction.atomic():  # inside a transaction it fails once
+            rows(sql, [1])
+        assert rows(sql, [1]) == [(1,)]
+        assert rows(other, [3]) == [(2,)]
+    finally:
+        connection.close()  # no test after this one shares its prepared names
 
 
 @pytest.mark.skipif(connection.vendor == "postgresql", reason="the other databases")
