@@ -12,7 +12,12 @@ Two filters, both applied by every report:
 
 from django.db.models import Q
 
-from teams.visibility import managed_team_ids, opportunity_visibility_q, user_team_scope
+from teams.visibility import (
+    managed_team_ids,
+    opportunity_scope_q,
+    opportunity_visibility_q,
+    opportunity_visibility_scope,
+)
 
 
 def deal_q(viewer, prefix: str = "", *, team_ids: bool = False) -> Q:
@@ -24,15 +29,30 @@ def deal_q(viewer, prefix: str = "", *, team_ids: bool = False) -> Q:
 def credit_q(viewer, owner_field: str, prefix: str = "", *, team_ids: bool = False) -> Q:
     """Rows credited (through ``owner_field``) to someone the viewer may see figures for.
     ``team_ids`` as in ``deal_q`` (a rep managing no team is then credited their own rows only)."""
+    if team_ids:
+        return credit_scope_q(opportunity_visibility_scope(viewer), owner_field, prefix)
     if not (viewer and viewer.is_authenticated and viewer.is_active):
         return Q(pk__in=[])
     if viewer.is_crm_admin:
         return Q()
-    if team_ids:
-        managed = sorted(user_team_scope(viewer)[0])
-        own = Q(**{owner_field: viewer})
-        return own | Q(**{f"{prefix}team__in": managed}) if managed else own
     return Q(**{owner_field: viewer}) | Q(**{f"{prefix}team__in": managed_team_ids(viewer)})
+
+
+def deal_scope_q(scope: tuple, prefix: str = "") -> Q:
+    """``deal_q`` with ``team_ids`` of any viewer with this ``opportunity_visibility_scope``."""
+    return opportunity_scope_q(scope, prefix)
+
+
+def credit_scope_q(scope: tuple, owner_field: str, prefix: str = "") -> Q:
+    """``credit_q`` with ``team_ids`` of any viewer with this ``opportunity_visibility_scope``
+    (an inactive viewer none, an admin all, else their own rows and their managed teams')."""
+    if scope[0] == "none":
+        return Q(pk__in=[])
+    if scope[0] == "all":
+        return Q()
+    _kind, user_id, managed, _pool = scope
+    own = Q(**{owner_field: user_id})
+    return own | Q(**{f"{prefix}team__in": list(managed)}) if managed else own
 
 
 def viewer_sees_team_figures(viewer) -> bool:

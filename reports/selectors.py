@@ -13,6 +13,7 @@ Rules every selector keeps:
 """
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -42,14 +43,16 @@ from django.db.models.functions import Cast, Coalesce, Lead, NullIf, Round
 from django.utils.translation import gettext as _
 
 from crm.dates import company_today
+from crm.statements import CompiledValues
 from opportunities.models import Activity, Opportunity, StageChange, StatusChange
 from reports.expressions import AsFetched, DaysBetween, Median, Over, PerGroup, Rounded, as_rounded_decimal, ratio
 from reports.models import IncentivePolicy
 from reports.periods import Period, company_midnight, month_start
-from reports.scope import credit_q, deal_q, viewer_sees_team_figures
+from reports.scope import credit_q, credit_scope_q, deal_q, deal_scope_q, viewer_sees_team_figures
 from sources.models import LeadSource
 from stages.models import Pipeline, Stage
 from teams.models import Team, User
+from teams.visibility import opportunity_visibility_scope
 
 OPEN = Opportunity.Status.OPEN
 WON = Opportunity.Status.WON
@@ -191,19 +194,25 @@ def closing_events(
     """Each deal's close (won, lost or expired) that happened in ``period`` and has not been undone
     by a later reopen — credited to ``StatusChange.owner``, the owner at that moment.
     ``team_ids``: the viewer's teams as ids (one small query first; see ``reports.scope``)."""
+    return _closing_events(
+        period=period,
+        team_id=None if team is None else team.pk,
+        deal=deal_q(viewer, "opportunity__", team_ids=team_ids),
+        credit=credit_q(viewer, "owner", "opportunity__", team_ids=team_ids),
+    )
+
+
+def _closing_events(*, period: Period, team_id: int | None, deal: Q, credit: Q) -> QuerySet[StatusChange]:
     reopened_later = StatusChange.objects.filter(opportunity=OuterRef("opportunity"), to_status=OPEN).filter(
         Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), pk__gt=OuterRef("pk"))
     )
     events = (
         StatusChange.objects.filter(to_status__in=CLOSED, at__gte=period.start_at, at__lt=period.end_at)
         .filter(~Exists(reopened_later))
-        .filter(
-            deal_q(viewer, "opportunity__", team_ids=team_ids),
-            credit_q(viewer, "owner", "opportunity__", team_ids=team_ids),
-        )
+        .filter(deal, credit)
     )
-    if team is not None:
-        events = events.filter(opportunity__team=team)
+    if team_id is not None:
+        events = events.filter(opportunity__team=team_id)
     return events
 
 
@@ -359,25 +368,52 @@ def incentive_totals(*, viewer, period: Period, team: Team | None = None) -> dic
     same closing events and payout expressions, aggregated by the database — for the home page,
     which shows only those two figures. The viewer's teams are written as ids, so the month's
     wins are read on the owner's (a rep) or the deal's team's index and their deals by id.
-    2 queries (the policies, the sums), plus the viewer's teams unless the request has them."""
-    policies = _policies()
-    pay = _payout_expressions(policies, period=period)
-    events = closing_events(viewer=viewer, period=period, team=team, team_ids=True).filter(to_status=WON)
+    2 queries (the policies, the sums), plus the viewer's teams unless the request has them.
+
+    The sums' statement is built from what it depends on alone — the viewer's visibility scope,
+    the period, the team and the policies — and kept per process under exactly that
+    (``_incentive_totals_statement``): building and compiling it cost the home page more than
+    the database's work. SQL only: a change of any of those is another key."""
+    policies = tuple(_policies())
+    statement = _incentive_totals_statement(
+        opportunity_visibility_scope(viewer), period, None if team is None else team.pk, policies
+    )
+    [(won, payout_cents)] = statement.rows()
+    return {
+        "won": won,
+        "payout": _money(payout_cents) if won else Decimal("0.00"),
+        "currency": _policy_currency(list(policies)),
+    }
+
+
+@functools.lru_cache(maxsize=1024)
+def _incentive_totals_statement(scope: tuple, period: Period, team_id: int | None, policies: tuple) -> CompiledValues:
+    pay = _payout_expressions(list(policies), period=period)
+    events = _closing_events(
+        period=period,
+        team_id=team_id,
+        deal=deal_scope_q(scope, "opportunity__"),
+        credit=credit_scope_q(scope, "owner", "opportunity__"),
+    ).filter(to_status=WON)
     if connection.vendor == "postgresql":
         # The credit rule once more on the event's own columns (``deal_team`` is the deal's team,
         # kept equal to it by PostgreSQL's triggers, migration 0009): the same events, but read
         # from the viewer's wins and their teams' wins of the period, each on an index of its
         # own, instead of every win of the company joined to its deal.
-        on_event = credit_q(viewer, "owner", "deal_", team_ids=True)
-        if team is not None:
-            on_event &= Q(deal_team=team)
+        on_event = credit_scope_q(scope, "owner", "deal_")
+        if team_id is not None:
+            on_event &= Q(deal_team=team_id)
         events = events.filter(on_event)
-    sums = events.aggregate(won=Count("pk"), payout_cents=Sum(pay["payout_cents"]))
-    return {
-        "won": sums["won"],
-        "payout": _money(sums["payout_cents"]) if sums["won"] else Decimal("0.00"),
-        "currency": _policy_currency(policies),
-    }
+    # An aggregate as a values query grouped by nothing (a constant is no GROUP BY column): one
+    # row, as aggregate() gives, but a queryset whose SQL can be kept.
+    sums = (
+        events.order_by()
+        .annotate(everything=Value(1))
+        .values("everything")
+        .annotate(won=Count("pk"), payout_cents=Sum(pay["payout_cents"]))
+        .values_list("won", "payout_cents")
+    )
+    return CompiledValues(sums)
 
 
 # --- lead sources ------------------------------------------------------------------------------

@@ -151,9 +151,9 @@ def opportunity_visibility_q(user, prefix: str = "", *, team_ids: bool = False) 
     return _any_of(opportunity_visibility_arms(user, prefix, team_ids=team_ids))
 
 
-def opportunity_scope_q(scope: tuple) -> Q:
+def opportunity_scope_q(scope: tuple, prefix: str = "") -> Q:
     """``opportunity_visibility_q`` (teams as ids) of any user with this scope."""
-    return _any_of(opportunity_scope_arms(scope))
+    return _any_of(opportunity_scope_arms(scope, prefix))
 
 
 def _any_of(arms: list[Q]) -> Q:

@@ -99,6 +99,28 @@ def test_it_shows_my_incentive_so_far_this_month_by_the_policy(client_as, rep, o
     assert (team["won_count"], team["payout"]) == (3, Decimal("4600.00"))
 
 
+def test_the_kept_incentive_statement_follows_the_policies_and_the_scope_at_once(
+    client_as, rep, other_rep, quick_deal, team
+):
+    """The incentive's statement is kept per scope, period, team and policies
+    (``reports.selectors._incentive_totals_statement``): a new policy or a change of the viewer's
+    teams shows on the next page of the same process."""
+    from reports.models import IncentivePolicy
+
+    win(quick_deal(owner=rep), rep, difficulty="2.00")
+    win(quick_deal(owner=other_rep), other_rep)
+    client = client_as(rep)
+    assert client.get(HOME).context["incentive"]["payout"] == Decimal("2000.00")  # the default 1000
+    policy = IncentivePolicy.objects.create(effective_from=datetime.date(2020, 1, 1), base_reward=Decimal("1500"))
+    assert client.get(HOME).context["incentive"]["payout"] == Decimal("3000.00")  # a new policy
+    policy.base_reward = Decimal("1200")
+    policy.save()
+    assert client.get(HOME).context["incentive"]["payout"] == Decimal("2400.00")  # a changed one
+    team.managers.add(rep)  # the scope: now credited with the team's wins too
+    incentive = client.get(HOME).context["incentive"]
+    assert (incentive["won_count"], incentive["payout"]) == (2, Decimal("3600.00"))
+
+
 def test_it_leaves_out_deals_won_before_this_month(client_as, rep, quick_deal, today):
     import time_machine
 
