@@ -5,8 +5,8 @@ takes to run it, and every request asks several that differ from the last only b
 the signed-in user's own row, their teams, the people of the teams they manage.
 ``CompiledQuery`` compiles such a queryset once, with a placeholder for that value, and runs it
 with the value in its place; ``UserQuery`` keeps one for each role a user can have;
-``CompiledValues`` keeps a ``values_list`` queryset's SQL for a caller that keeps it under every
-value the queryset was built from.
+``CompiledValues`` and ``CompiledModels`` keep a queryset's SQL for a caller that keeps them
+under every value the queryset was built from.
 """
 
 import copy
@@ -34,7 +34,7 @@ class CompiledQuery:
         self.model, self.db, self.sql, self.params = queryset.model, queryset.db, sql, list(params)
         self.positions = [index for index, value in enumerate(params) if value == placeholder]
 
-    def rows(self, value=None) -> list[Model]:
+    def rows(self, value) -> list[Model]:
         params = list(self.params)
         for position in self.positions:
             params[position] = value
@@ -93,15 +93,13 @@ class CompiledValues:
 
 class CompiledModels:
     """A queryset of model instances, with its ``select_related`` objects, compiled to SQL once
-    and run as a statement prepared once per connection (``crm.prepared``: use it for
-    statements whose plan does not depend on their values):
-    ``rows(value)`` runs that SQL with ``value`` wherever the queryset had ``placeholder`` (if
-    it has one) and
-    builds the instances as iterating the queryset would (no annotations, deferred fields or
-    prefetches). ``from_table`` optionally reads the queryset's own table from a subquery of
-    this SQL and parameters (one that selects every column of the table), so that PostgreSQL
-    plans the joins around the subquery's rows instead of the whole table. Raises
-    EmptyResultSet for a queryset that matches nothing."""
+    and run as a statement prepared once per connection (``crm.prepared``: only for statements
+    whose plan does not depend on their values). ``rows(value)`` runs it with ``value`` wherever
+    the queryset had ``placeholder`` (if it has one) and builds the instances as iterating the
+    queryset would (no annotations, deferred fields or prefetches). ``from_table`` optionally
+    reads the queryset's own table from a subquery of this SQL and parameters (one that selects
+    every column of the table), so that PostgreSQL plans the joins around the subquery's rows
+    instead of the whole table. Raises EmptyResultSet for a queryset that matches nothing."""
 
     def __init__(self, queryset: QuerySet, placeholder=None, *, from_table: tuple[str, list] | None = None):
         self.db = queryset.db

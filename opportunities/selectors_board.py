@@ -249,19 +249,12 @@ def _column_figures(sql: str | None, params) -> list[dict]:
     ]
 
 
-def board_first_cards_by_branch(
-    *, branches: list[QuerySet[Opportunity]], stage_ids: list[int], page_size: int
-) -> list[BoardCard]:
-    """The first ``page_size`` cards of every stage, in one query: the first ids in card order
-    of each stage, each branch on its index (``_first_card_ids_sql``), and their cards read by id
-    (the ids were read through the user's branches)."""
-    values = _first_cards_values(branches=branches, stage_ids=stage_ids, page_size=page_size)
-    return [] if values is None else _cards_of_rows(values.rows())
-
-
 def _first_cards_values(
     *, branches: list[QuerySet[Opportunity]], stage_ids: list[int], page_size: int
 ) -> CompiledValues | None:
+    """The first ``page_size`` cards of every stage, in one query: the first ids in card order
+    of each stage, each branch on its index (``_first_card_ids_sql``), and their cards read by id
+    (the ids were read through the user's branches)."""
     sql, params = _first_card_ids_sql(branches=branches, stage_ids=stage_ids, page_size=page_size)
     if sql is None:
         return None
