@@ -378,7 +378,8 @@ def incentive_totals(*, viewer, period: Period, team: Team | None = None) -> dic
     statement = _incentive_totals_statement(
         opportunity_visibility_scope(viewer), period, None if team is None else team.pk, policies
     )
-    [(won, payout_cents)] = statement.rows()
+    rows = statement.rows()  # one row; none when the scope sees nothing (no query is made)
+    won, payout_cents = rows[0] if rows else (0, None)
     return {
         "won": won,
         "payout": _money(payout_cents) if won else Decimal("0.00"),

@@ -329,3 +329,16 @@ def test_its_kept_statements_follow_every_change_of_what_they_are_built_from(
     # the list size
     assert len(dashboard(rep, list_size=1)["stale"]) == 1
     assert dashboard(rep, list_size=0)["stale"] == []
+
+
+def test_the_incentive_of_someone_who_sees_nothing_is_nothing(rep, quick_deal):
+    from opportunities.selectors import opportunity_incentive_month_to_date
+
+    win(quick_deal(owner=rep), rep)
+    rep.is_active = False
+    rep.save()
+    assert opportunity_incentive_month_to_date(user=rep) == {
+        "won_count": 0,
+        "payout": Decimal("0.00"),
+        "currency": "CNY",
+    }
