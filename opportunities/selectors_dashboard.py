@@ -83,7 +83,7 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
     today = today or company_today()
     stages = _stages()
     statements = _dashboard_statements(opportunity_visibility_scope(user), today, _stale_rule(stages), list_size)
-    by_stage = _figures_by_stage(statements.figures, figures=list(OPEN_FIGURES))
+    by_stage = _figures_by_stage(statements.figures)
     counted = ("open", "closing", "overdue", "expired", "stale", "pool")
     kpis = {key: sum(row[key] for row in by_stage.values()) for key in counted}
     amounts = [row["open_amount"] for row in by_stage.values() if row["open_amount"] is not None]
@@ -99,15 +99,13 @@ def opportunity_dashboard(*, user, today: datetime.date | None = None, list_size
     }
 
 
-OPEN_FIGURES = ("open", "open_amount", "closing", "overdue", "expired", "stale", "pool")
-# The short lists: name → (which of a branch's deals it is of, its condition, order, sort key).
 SHORT_LISTS = ("closing", "overdue", "expired", "stale")
 
 
 class _Statement(NamedTuple):
     sql: str | None
     params: tuple
-    keys: tuple = ()  # _first_rows: the list of each part
+    keys: tuple = ()  # the figures' names (after the stage id); the list of each short list's part
 
 
 class _DashboardStatements(NamedTuple):
@@ -190,17 +188,18 @@ def _dashboard_statements(
         limit=list_size,
     )
     return _DashboardStatements(
-        figures=_Statement(figures_sql, tuple(figures_params or ())),
+        figures=_Statement(figures_sql, tuple(figures_params or ()), tuple(open_figures)),
         first_rows=_Statement(rows_sql, tuple(rows_params), tuple(keys)),
     )
 
 
-def _figures_by_stage(statement: _Statement, *, figures: list[str]) -> dict:
+def _figures_by_stage(statement: _Statement) -> dict:
     """The grouped rows of the figures' statement (a UNION ALL of querysets of no common deal:
-    a stage id, then ``figures``), the figures of a stage added up across them, by stage id
-    (None: the rows counted without a stage)."""
+    a stage id, then the figures named by its ``keys``), the figures of a stage added up across
+    them, by stage id (None: the rows counted without a stage)."""
     from django.db import connection
 
+    figures = statement.keys
     rows: dict = {}
     if statement.sql:
         with connection.cursor() as cursor:
