@@ -14,6 +14,8 @@ from django.db import connection, connections
 from django.db.models import F, OrderBy, QuerySet
 from django.utils.functional import cached_property
 
+from crm import prepared
+
 LIST_COUNT_BOUND = 10_000
 
 
@@ -70,7 +72,8 @@ class RowsById:
             params[position] = pk
         connection = connections[self.queryset.db]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            # Prepared once per connection: rows by id plan alike for any ids (crm.prepared).
+            prepared.execute(cursor, sql, params)
             rows = cursor.fetchall()
         if converters:  # as SQLCompiler.apply_converters, with this thread's connection
             rows = [list(row) for row in rows]
